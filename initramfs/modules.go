@@ -1,0 +1,68 @@
+package initramfs
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"path/filepath"
+
+	kernelconfig "github.com/kiln-project/kiln/kernel-config"
+	"github.com/kiln-project/kiln/initramfs/cpio"
+	"github.com/kiln-project/kiln/initramfs/modules"
+)
+
+// AgentModules are what the agent itself needs on any machine Kiln boots
+// in QEMU or on hardware: the virtio bus and NIC, the virtio RNG (the
+// CRNG starves under TCG without it), and the ACPI power button with
+// evdev so a power-off request reaches the agent. A kernel that lacks one
+// of them (built in, or absent) is fine.
+func AgentModules() []string {
+	return []string{"virtio_pci", "virtio_net", "virtio_rng", "button", "evdev"}
+}
+
+type moduleSelection struct {
+	entries []cpio.Entry
+	names   []string
+	builtin []string
+}
+
+func selectModules(ctx context.Context, in Inputs) (moduleSelection, error) {
+	if in.Kernel.ModulesDir == "" {
+		return moduleSelection{}, nil
+	}
+	ix, err := modules.Scan(ctx, in.Kernel.ModulesDir)
+	if err != nil {
+		return moduleSelection{}, fmt.Errorf("index modules of %s: %w", in.Kernel.Release, err)
+	}
+	want, err := kernelconfig.Expand(ix, in.Spec.Kernel.Modules)
+	if err != nil {
+		return moduleSelection{}, fmt.Errorf("kernel.modules: %w", err)
+	}
+	for _, m := range AgentModules() {
+		if _, ok := ix.Module(m); ok || ix.Builtin(m) {
+			want = append(want, m)
+		}
+	}
+	set, err := ix.Closure(want)
+	if err != nil {
+		return moduleSelection{}, fmt.Errorf("kernel.modules: %w", err)
+	}
+	return moduleEntries(in.Kernel.Release, in.Kernel.ModulesDir, set)
+}
+
+func moduleEntries(release, dir string, set *modules.Set) (moduleSelection, error) {
+	base := path.Join("lib/modules", release)
+	sel := moduleSelection{builtin: set.Builtin, entries: []cpio.Entry{cpio.Dir(base, 0o755)}}
+	for _, m := range set.Modules {
+		sel.names = append(sel.names, m.Name)
+		sel.entries = append(sel.entries, cpio.FileFrom(path.Join(base, m.RelPath), 0o644, filepath.Join(dir, m.RelPath)))
+	}
+	files, err := set.IndexFiles()
+	if err != nil {
+		return moduleSelection{}, err
+	}
+	for _, f := range files {
+		sel.entries = append(sel.entries, cpio.FileBytes(path.Join(base, f.Name), 0o644, f.Data))
+	}
+	return sel, nil
+}

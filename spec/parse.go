@@ -1,0 +1,133 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads, decodes and validates the spec at path. Spec.Dir is set to
+// the file's absolute directory so relative artifacts resolve against it.
+func Load(path string) (*Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading spec: %w", err)
+	}
+	s, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("finding the directory of spec %s: %w", path, err)
+	}
+	s.Dir = dir
+	return s, nil
+}
+
+// Parse decodes and validates one spec, applying defaults. file names the
+// source in messages only. On failure the error is an Errors holding
+// every problem found.
+func Parse(file string, data []byte) (*Spec, error) {
+	root, fe := readDocument(file, data)
+	if fe != nil {
+		return nil, Errors{fe}
+	}
+	d := newDecoder(file)
+	var s Spec
+	d.value(root, "", reflect.ValueOf(&s).Elem())
+	// Without a root mapping every field would read as missing; the
+	// decoding error already says what is wrong.
+	if root.Kind == yaml.MappingNode {
+		d.check(&s)
+	}
+	if len(d.errs) > 0 {
+		d.errs.sortByPosition()
+		return nil, d.errs
+	}
+	return &s, nil
+}
+
+// readDocument returns the root node of the only YAML document in data.
+func readDocument(file string, data []byte) (*yaml.Node, *FieldError) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, emptySpec(file, 1, 1)
+		}
+		return nil, syntaxError(file, err)
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return nil, &FieldError{File: file, Line: extra.Line, Col: extra.Column,
+			Msg: "a spec is one YAML document, found a second; remove the extra '---' and what follows"}
+	case !errors.Is(err, io.EOF):
+		return nil, syntaxError(file, err)
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return nil, emptySpec(file, doc.Line, doc.Column)
+	}
+	return doc.Content[0], nil
+}
+
+func emptySpec(file string, line, col int) *FieldError {
+	return &FieldError{File: file, Line: line, Col: col,
+		Msg: "empty spec; it needs at least name: and kernel: (e.g. kernel: {deb: ./linux-image.deb})"}
+}
+
+// yamlLine pulls the line out of yaml.v3's "yaml: line N: msg" errors.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): ((?s).*)$`)
+
+func syntaxError(file string, err error) *FieldError {
+	msg := err.Error()
+	fe := &FieldError{File: file}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		fe.Line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else if rest, ok := strings.CutPrefix(msg, "yaml: "); ok {
+		msg = rest
+	}
+	fe.Msg = "invalid YAML: " + msg
+	return fe
+}
+
+// ModuleSets names the module sets a kernel.modules entry may refer to.
+// The kernelconfig package defines their members; spec knows the names.
+func ModuleSets() []string {
+	return []string{"virtio", "nic", "storage", "container", "gpu", "all"}
+}
+
+// IsModuleSet reports whether a kernel.modules entry names a set rather
+// than a single module.
+func IsModuleSet(name string) bool {
+	return slices.Contains(ModuleSets(), name)
+}
+
+var (
+	// urlScheme matches "https://", "file://", "s3://", ...
+	urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+	// forcedGetter matches go-getter's "git::", "s3::", ... prefixes.
+	forcedGetter = regexp.MustCompile(`^[A-Za-z0-9]+::`)
+)
+
+// ResolvePath makes a local relative artifact source relative to the
+// spec's directory. URLs, go-getter forced sources and absolute paths
+// are returned unchanged.
+func (s *Spec) ResolvePath(src string) string {
+	if src == "" || filepath.IsAbs(src) || urlScheme.MatchString(src) || forcedGetter.MatchString(src) {
+		return src
+	}
+	return filepath.Join(s.Dir, src)
+}
