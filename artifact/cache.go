@@ -91,7 +91,8 @@ func (c *Cache) Fetch(ctx context.Context, field string, a spec.Artifact, baseDi
 	return f, err
 }
 
-func (c *Cache) log() *slog.Logger {
+// Logger is c.Log, or a logger that discards when that is nil.
+func (c *Cache) Logger() *slog.Logger {
 	if c.Log != nil {
 		return c.Log
 	}

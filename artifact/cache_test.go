@@ -137,6 +137,13 @@ func TestTreeHash(t *testing.T) {
 	if !f.Dir || f.Path != a || f.SHA256 != ha {
 		t.Errorf("got %+v", f)
 	}
+	if err := os.Symlink("a", filepath.Join(base, "link-to-a")); err != nil {
+		t.Fatal(err)
+	}
+	f, err = c.Fetch(ctx, "kernel.module_tree", spec.Artifact{Source: "link-to-a", SHA256: ha}, base)
+	if err != nil || f.Path != a || f.Source != filepath.Join(base, "link-to-a") {
+		t.Errorf("through a symlink: %+v, %v", f, err)
+	}
 	_, err = c.Fetch(ctx, "kernel.module_tree", spec.Artifact{Source: "a", SHA256: digest(nil)}, base)
 	if err == nil || !strings.Contains(err.Error(), "kernel.module_tree: sha256 mismatch for "+a) {
 		t.Errorf("err = %v, want a tree hash mismatch", err)

@@ -24,7 +24,12 @@ func fetchLocal(ctx context.Context, field, path, want string) (Fetched, error) 
 	f := Fetched{Source: path, Path: path, Dir: fi.IsDir()}
 	switch {
 	case fi.IsDir():
-		f.SHA256, f.Size, err = TreeHash(ctx, path)
+		// A walk does not descend into a symlinked root, and the real
+		// name (often the kernel release) is what callers want.
+		if f.Path, err = filepath.EvalSymlinks(path); err != nil {
+			return Fetched{}, fmt.Errorf("%s: resolve %s: %w", field, path, err)
+		}
+		f.SHA256, f.Size, err = TreeHash(ctx, f.Path)
 	case fi.Mode().IsRegular():
 		f.SHA256, f.Size, err = FileHash(ctx, path)
 	default:

@@ -39,13 +39,13 @@ func (c *Cache) cachedBlob(ctx context.Context, field, src, want string) (Fetche
 		return Fetched{}, false, fmt.Errorf("%s: check cached %s: %w", field, p, err)
 	}
 	if got != want {
-		c.log().Warn("cached blob is corrupted; fetching it again", "field", field, "blob", p, "got", got)
+		c.Logger().Warn("cached blob is corrupted; fetching it again", "field", field, "blob", p, "got", got)
 		if err := os.Remove(p); err != nil {
 			return Fetched{}, false, fmt.Errorf("%s: remove corrupted blob %s: %w", field, p, err)
 		}
 		return Fetched{}, false, nil
 	}
-	c.log().Debug("cache hit", "field", field, "source", src, "blob", p)
+	c.Logger().Debug("cache hit", "field", field, "source", src, "blob", p)
 	return Fetched{Source: src, Path: p, SHA256: want, Size: size}, true, nil
 }
 
@@ -63,7 +63,7 @@ func (c *Cache) download(ctx context.Context, field, src, want string) (Fetched,
 	defer os.RemoveAll(tmp)
 
 	dst := filepath.Join(tmp, "blob")
-	c.log().Info("downloading", "field", field, "source", src)
+	c.Logger().Info("downloading", "field", field, "source", src)
 	if err := c.client(ctx, src, dst).Get(); err != nil {
 		return Fetched{}, fmt.Errorf("%s: download %s: %w; check the URL and your network", field, src, err)
 	}
@@ -75,7 +75,7 @@ func (c *Cache) download(ctx context.Context, field, src, want string) (Fetched,
 		return Fetched{}, mismatch(field, src, got, want)
 	}
 	if want == "" {
-		c.log().Info("fetched without a sha256; pin it to skip the download next time", "field", field, "source", src, "sha256", got)
+		c.Logger().Info("fetched without a sha256; pin it to skip the download next time", "field", field, "source", src, "sha256", got)
 	}
 	p := c.blobPath(got)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -103,43 +103,47 @@ func (r SetResult) String() string {
 	return s
 }
 
-// Expansion is kernel.modules with its sets replaced by their modules.
-type Expansion struct {
-	// Modules are the module names to pack: set members found on the
-	// kernel plus every entry that is not a set name, as written (the
-	// module closure checks those), sorted and without duplicates.
-	Modules []string
-	// Sets reports each set that was named, in the order named.
-	Sets []SetResult
+// Expand replaces the set names in entries (kernel.modules) by the set
+// members present on tree and returns the module names to pack, sorted and
+// without duplicates. Entries that are not set names pass through as
+// written: the module closure checks them. Set members a kernel lacks or
+// has built in are skipped, not errors (the sets are written for many
+// kernels); Explain says which.
+func Expand(tree ModuleTree, entries []string) ([]string, error) {
+	results, err := Explain(tree, entries)
+	if err != nil {
+		return nil, err
+	}
+	sets := Sets()
+	var mods []string
+	for _, e := range entries {
+		if _, ok := sets[e]; !ok {
+			mods = append(mods, e)
+		}
+	}
+	for _, r := range results {
+		mods = append(mods, r.Modules...)
+	}
+	slices.Sort(mods)
+	return slices.Compact(mods), nil
 }
 
-// Expand replaces the set names in entries (kernel.modules) by the set
-// members present on tree. Members a kernel lacks or has built in are
-// reported, not errors: the sets are written for many kernels.
-func Expand(tree ModuleTree, entries []string) (Expansion, error) {
+// Explain reports what each set named in entries expands to on tree, in
+// the order named, for `kiln build -v`.
+func Explain(tree ModuleTree, entries []string) ([]SetResult, error) {
 	sets := Sets()
-	var exp Expansion
+	var results []SetResult
 	seen := map[string]bool{}
 	for i, e := range entries {
 		if strings.TrimSpace(e) == "" {
-			return Expansion{}, fmt.Errorf("kernel.modules[%d] is empty: name a module or a set (%s)", i, strings.Join(SetNames(), ", "))
+			return nil, fmt.Errorf("kernel.modules[%d] is empty: name a module or a set (%s)", i, strings.Join(SetNames(), ", "))
 		}
-		set, ok := sets[e]
-		if !ok {
-			exp.Modules = append(exp.Modules, e)
-			continue
+		if set, ok := sets[e]; ok && !seen[e] {
+			seen[e] = true
+			results = append(results, expandSet(tree, set))
 		}
-		if seen[e] {
-			continue
-		}
-		seen[e] = true
-		r := expandSet(tree, set)
-		exp.Sets = append(exp.Sets, r)
-		exp.Modules = append(exp.Modules, r.Modules...)
 	}
-	slices.Sort(exp.Modules)
-	exp.Modules = slices.Compact(exp.Modules)
-	return exp, nil
+	return results, nil
 }
 
 func expandSet(tree ModuleTree, set Set) SetResult {

@@ -64,12 +64,12 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Kernel == "" {
 		return o, fmt.Errorf("qemu options: Kernel is empty: pass the vmlinuz that kiln build wrote")
 	}
-	for field, path := range map[string]string{"Kernel": o.Kernel, "Initrd": o.Initrd} {
-		if path == "" {
+	for _, f := range []struct{ field, path string }{{"Kernel", o.Kernel}, {"Initrd", o.Initrd}} {
+		if f.path == "" {
 			continue
 		}
-		if _, err := os.Stat(path); err != nil {
-			return o, fmt.Errorf("qemu options: %s: %w (run kiln build first?)", field, err)
+		if _, err := os.Stat(f.path); err != nil {
+			return o, fmt.Errorf("qemu options: %s: %w (run kiln build first?)", f.field, err)
 		}
 	}
 	switch o.Accel {

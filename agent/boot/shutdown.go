@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,16 +33,60 @@ func (a Action) String() string {
 // StopProcesses asks every other process to stop, waits up to grace for
 // them to go, then kills what is left.
 func StopProcesses(grace time.Duration) {
+	if len(UserProcesses("/proc")) == 0 {
+		return
+	}
 	_ = unix.Kill(-1, unix.SIGTERM)
 	deadline := time.Now().Add(grace)
 	for time.Now().Before(deadline) {
-		// kill(-1, 0) fails with ESRCH once no process but us remains.
-		if err := unix.Kill(-1, 0); err == unix.ESRCH {
+		// kill(-1, 0) cannot tell: kernel threads always count.
+		if len(UserProcesses("/proc")) == 0 {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	_ = unix.Kill(-1, unix.SIGKILL)
+}
+
+// pfKthread is PF_KTHREAD from the flags field of /proc/PID/stat.
+const pfKthread = 0x00200000
+
+// UserProcesses lists the live processes under procDir other than PID 1
+// and ourselves, skipping kernel threads and zombies.
+func UserProcesses(procDir string) []int {
+	ents, _ := os.ReadDir(procDir)
+	self := os.Getpid()
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == 1 || pid == self {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(procDir, e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		if userProcess(string(b)) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// userProcess reads one /proc/PID/stat line. The command name is in
+// parentheses and may hold spaces, so fields count from the last ')'.
+func userProcess(stat string) bool {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(stat[i+1:])
+	// f[0] is the state (field 3), f[6] the flags (field 9).
+	if len(f) < 7 || f[0] == "Z" || f[0] == "X" {
+		return false
+	}
+	flags, err := strconv.ParseUint(f[6], 10, 64)
+	return err == nil && flags&pfKthread == 0
 }
 
 // UnmountAll unmounts what /proc/self/mounts lists, deepest first, so data

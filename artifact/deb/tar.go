@@ -67,18 +67,21 @@ type dirMode struct {
 	mode fs.FileMode
 }
 
-// CleanName turns a tar entry name into a relative slash path without
+// cleanName turns a tar entry name into a relative slash path without
 // "./"; "" is the archive root. Names that climb out with ".." fail.
-func CleanName(name string) (string, error) {
-	clean := path.Clean("/" + name)
-	if strings.Contains(name, "..") && clean != "/"+strings.TrimPrefix(path.Clean(name), "/") {
+func cleanName(name string) (string, error) {
+	clean := path.Clean(strings.TrimLeft(name, "/"))
+	if clean == ".." || strings.HasPrefix(clean, "../") {
 		return "", fmt.Errorf("tar entry %q escapes the destination", name)
 	}
-	return strings.TrimPrefix(clean, "/"), nil
+	if clean == "." {
+		return "", nil
+	}
+	return clean, nil
 }
 
 func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
-	name, err := CleanName(hdr.Name)
+	name, err := cleanName(hdr.Name)
 	if err != nil || name == "" {
 		return err
 	}
@@ -145,7 +148,7 @@ func (x *extractor) file(name string, mode fs.FileMode, r io.Reader) error {
 }
 
 func (x *extractor) link(name, target string) error {
-	t, err := CleanName(target)
+	t, err := cleanName(target)
 	if err != nil {
 		return err
 	}
