@@ -105,8 +105,8 @@ func (b *Builder) busyboxKey(tc *toolchain, cmds []string) (string, error) {
 		return "", fmt.Errorf("%s/go.sum pins no github.com/u-root/u-root version; run `go get github.com/u-root/u-root@v0.16.0`", b.Src)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "gobuild busybox v1\ngo %s\ntarget %s/%s cgo=false\nflags %q\npins %q\ncmds %q\n",
-		tc.version, targetOS, targetArch, reproducibleFlags(), pins, sortedCopy(cmds))
+	fmt.Fprintf(h, "gobuild busybox v1\ngo %s\ntarget %s/%s cgo=false\nflags %q\ntags %q\npins %q\ncmds %q\n",
+		tc.version, targetOS, targetArch, reproducibleFlags(), busyboxTags(), pins, sortedCopy(cmds))
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
@@ -148,7 +148,7 @@ func (p listedPkg) problem() string {
 // one bad command.
 func (b *Builder) buildableCmds(ctx context.Context, cmds []string) ([]string, error) {
 	cmd := exec.CommandContext(ctx, b.goCmd(),
-		append([]string{"list", "-e", "-json=ImportPath,Name,Error,DepsErrors"}, cmds...)...)
+		append([]string{"list", "-e", "-tags=" + strings.Join(busyboxTags(), ","), "-json=ImportPath,Name,Error,DepsErrors"}, cmds...)...)
 	cmd.Dir = b.Src
 	cmd.Env = buildEnv(false)
 	var stderr bytes.Buffer
@@ -207,7 +207,7 @@ func (b *Builder) busybox(ctx context.Context, tc *toolchain, pkgs []string, out
 	start := time.Now()
 	env := golang.Default(golang.DisableCGO(), golang.WithGOOS(targetOS), golang.WithGOARCH(targetArch),
 		golang.WithGOROOT(tc.goroot), golang.WithCompiler(b.goCmd()),
-		golang.WithGO111MODULE("on"), golang.WithWorkingDir(b.Src))
+		golang.WithGO111MODULE("on"), golang.WithWorkingDir(b.Src), golang.WithBuildTag(busyboxTags()...))
 	err = bb.BuildBusybox(ulogger{b.log()}, &bb.Opts{
 		Env:          env,
 		LookupEnv:    &findpkg.Env{},
@@ -222,7 +222,7 @@ func (b *Builder) busybox(ctx context.Context, tc *toolchain, pkgs []string, out
 		return err
 	}
 	b.log().Info("generated busybox source, compiling", "cmds", len(pkgs), "duration", time.Since(start).Round(time.Millisecond))
-	cmd := exec.CommandContext(ctx, b.goCmd(), append(buildArgs(out, nil), ".")...)
+	cmd := exec.CommandContext(ctx, b.goCmd(), append(buildArgs(out, busyboxTags()), ".")...)
 	cmd.Dir = filepath.Join(gen, "src", "bb.u-root.com", "bb")
 	cmd.Env = append(buildEnv(false), "GO111MODULE=off", "GOPATH="+gen)
 	return runGo(cmd)
@@ -234,3 +234,8 @@ type ulogger struct{ log *slog.Logger }
 func (u ulogger) Printf(format string, v ...any) {
 	u.log.Debug(fmt.Sprintf(format, v...), "component", "gobusybox")
 }
+
+// busyboxTags builds gosh with its plain line reader: the default
+// bubbline editor queries the terminal (cursor position, colours) and,
+// on a serial console that never answers, eats the first line typed.
+func busyboxTags() []string { return []string{"goshsmall"} }
