@@ -6,9 +6,9 @@ import (
 	"path"
 	"path/filepath"
 
-	kernelconfig "github.com/kiln-project/kiln/kernel-config"
 	"github.com/kiln-project/kiln/initramfs/cpio"
 	"github.com/kiln-project/kiln/initramfs/modules"
+	kernelconfig "github.com/kiln-project/kiln/kernel-config"
 )
 
 // AgentModules are what the agent itself needs on any machine Kiln boots

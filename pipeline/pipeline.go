@@ -106,9 +106,9 @@ func (o Options) step(name string) {
 
 // binaries are the Go programs that go into the image.
 type binaries struct {
-	agent   gobuild.Binary
-	bb      *gobuild.Binary
-	bbCmds  []string
+	agent  gobuild.Binary
+	bb     *gobuild.Binary
+	bbCmds []string
 }
 
 func (o Options) buildBinaries(ctx context.Context, s *spec.Spec) (binaries, error) {
