@@ -6,13 +6,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kiln-project/kiln/internal/testkernel"
 )
 
 // TestBadSpecsFailCleanly: each broken spec fails with a message that
 // names the problem and the fix, and writes no output directory.
 func TestBadSpecsFailCleanly(t *testing.T) {
 	e := setup(t)
-	deb := filepath.Join(e.repo, "build/kernel/linux-image-cloud-amd64.deb")
+	deb, err := testkernel.Deb()
+	if err != nil {
+		t.Fatal(err)
+	}
 	zeros := strings.Repeat("0", 64)
 	for _, tc := range []struct {
 		name, spec string

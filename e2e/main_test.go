@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kiln-project/kiln/internal/testkernel"
 )
 
 // env is what every test shares: the kiln binary and the repository.
@@ -25,12 +27,8 @@ func setup(t *testing.T) env {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	repo := filepath.Dir(filepath.Dir(file))
-	deb := os.Getenv("KILN_TEST_KERNEL_DEB")
-	if deb == "" {
-		deb = filepath.Join(repo, "build/kernel/linux-image-cloud-amd64.deb")
-	}
-	if _, err := os.Stat(deb); err != nil {
-		t.Fatalf("kernel .deb %s missing: run `make kernel` (%v)", deb, err)
+	if _, err := testkernel.Deb(); err != nil {
+		t.Fatal(err)
 	}
 	cache := os.Getenv("XDG_CACHE_HOME")
 	if cache == "" {

@@ -2,22 +2,24 @@ package kernelconfig
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-const release = "6.1.0-57-cloud-amd64"
+	"github.com/kiln-project/kiln/internal/testkernel"
+)
 
 // realTree is lib/modules/<release> of the real Debian cloud kernel,
 // extracted once for all tests.
 var realTree string
+
+// release is the kernel release of realTree (from the package name, so a
+// newer Debian kernel needs no test change).
+var release string
 
 func TestMain(m *testing.M) {
 	tmp, err := os.MkdirTemp("", "kiln-kernelconfig-test")
@@ -26,49 +28,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := 1
-	if realTree, err = extractKernel(tmp); err != nil {
+	if realTree, err = testkernel.Extract(tmp); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	} else {
+		release = filepath.Base(realTree)
 		code = m.Run()
 	}
 	os.RemoveAll(tmp)
 	os.Exit(code)
-}
-
-func extractKernel(dir string) (string, error) {
-	deb := os.Getenv("KILN_TEST_KERNEL_DEB")
-	if deb == "" {
-		root, err := repoRoot()
-		if err != nil {
-			return "", err
-		}
-		deb = filepath.Join(root, "build", "kernel", "linux-image-cloud-amd64.deb")
-	}
-	if _, err := os.Stat(deb); err != nil {
-		return "", fmt.Errorf("test kernel missing (run `make kernel` or set KILN_TEST_KERNEL_DEB): %w", err)
-	}
-	out, err := exec.Command("dpkg-deb", "-x", deb, dir).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("dpkg-deb -x %s: %w: %s", deb, err, out)
-	}
-	return filepath.Join(dir, "lib", "modules", release), nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
 }
 
 // fakeTree is a ModuleTree from a map; kernelconfig may not import the

@@ -21,16 +21,26 @@ type pos struct {
 // problem carries a column and a field path, and all of them are kept.
 type decoder struct {
 	file string
+	// doc names what is decoded ("spec", "node config") in messages
+	// about the document as a whole.
+	doc  string
 	errs Errors
 	// seen maps each field path met in the file to its value's position.
 	seen map[string]pos
+	// keys maps the path of each entry of a free-form mapping
+	// (kernel.module_options) to its key's position: a bad name is
+	// reported at the key, a bad value at the value.
+	keys map[string]pos
+	// rootHints explain, by key, why a top-level field is not allowed
+	// here though a reader might expect it (a node config naming kernel:).
+	rootHints map[string]string
 	// failedPaths are the paths decoding complained about; validation
 	// stays quiet about them and what they hold.
 	failedPaths map[string]bool
 }
 
-func newDecoder(file string) *decoder {
-	return &decoder{file: file, seen: map[string]pos{}, failedPaths: map[string]bool{}}
+func newDecoder(file, doc string) *decoder {
+	return &decoder{file: file, doc: doc, seen: map[string]pos{}, keys: map[string]pos{}, failedPaths: map[string]bool{}}
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -64,6 +74,8 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value) {
 		d.structValue(n, path, v)
 	case reflect.Slice:
 		d.sequence(n, path, v)
+	case reflect.Map:
+		d.stringMap(n, path, v)
 	case reflect.String:
 		d.str(n, path, v)
 	case reflect.Bool:
@@ -95,7 +107,7 @@ func (d *decoder) structValue(n *yaml.Node, path string, v reflect.Value) {
 	if n.Kind != yaml.MappingNode {
 		what := "expected a mapping"
 		if path == "" {
-			what = "a spec must be a mapping"
+			what = "a " + d.doc + " must be a mapping"
 		}
 		d.errorf(n, path, "%s with fields %s, got %s", what, strings.Join(fields.names(), ", "), describe(n))
 		return
@@ -136,8 +148,12 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value, fields fie
 func (d *decoder) unknownField(k *yaml.Node, path string, fields fieldList) {
 	names := fields.names()
 	here := strings.Join(names, ", ")
-	if k.Value == "<<" {
-		d.errorf(k, path, "merge keys (<<) are not supported in a spec; write the fields out (fields here: %s)", here)
+	if isMergeKey(k) {
+		d.errorf(k, path, "merge keys (<<) are not supported in a %s; write the fields out (fields here: %s)", d.doc, here)
+		return
+	}
+	if hint, ok := d.rootHints[path]; ok {
+		d.errorf(k, path, "%s (fields here: %s)", hint, here)
 		return
 	}
 	if best, ok := closest(k.Value, names); ok {
@@ -156,11 +172,61 @@ func (d *decoder) sequence(n *yaml.Node, path string, v reflect.Value) {
 		d.errorf(n, path, "expected a list, got %s%s", describe(n), hint)
 		return
 	}
+	if len(n.Content) == 0 {
+		// [] reads as absent, so a marshalled spec reads back equal.
+		return
+	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
 		d.value(item, fmt.Sprintf("%s[%d]", path, i), s.Index(i))
 	}
 	v.Set(s)
+}
+
+// stringMap decodes a mapping with free-form keys (module names) into a
+// map[string]T. Keys are checked by validation, which knows what they
+// name; here they only need to be plain and unique.
+func (d *decoder) stringMap(n *yaml.Node, path string, v reflect.Value) {
+	if v.Type().Key().Kind() != reflect.String {
+		d.errorf(n, path, "internal: no decoder for Go type %s", v.Type())
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "expected a mapping of names to values, got %s", describe(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		// {} reads as absent, like [].
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	first := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		switch {
+		case isMergeKey(k):
+			d.errorf(k, path, "merge keys (<<) are not supported in a %s; write the entries out", d.doc)
+			continue
+		case k.Kind != yaml.ScalarNode:
+			d.errorf(k, path, "keys must be plain names, got %s", describe(k))
+			continue
+		}
+		kp := joinPath(path, k.Value)
+		if prev, dup := first[k.Value]; dup {
+			d.errorf(k, kp, "duplicate key (first set at line %d:%d); keep one of them", prev.Line, prev.Column)
+			continue
+		}
+		first[k.Value] = k
+		d.keys[kp] = pos{line: k.Line, col: k.Column, kind: k.Kind}
+		elem := reflect.New(v.Type().Elem()).Elem()
+		d.value(val, kp, elem)
+		m.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
+	}
+	v.Set(m)
+}
+
+func isMergeKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge"
 }
 
 // str takes any scalar as written: "name: 123" means the text "123".

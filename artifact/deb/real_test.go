@@ -1,6 +1,8 @@
 package deb
 
 import (
+	"github.com/kiln-project/kiln/internal/testkernel"
+
 	"bytes"
 	"context"
 	"os"
@@ -12,26 +14,9 @@ import (
 // kernelDeb finds the real Debian kernel package the tests read.
 func kernelDeb(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("KILN_TEST_KERNEL_DEB"); p != "" {
-		return p
-	}
-	dir, err := os.Getwd()
+	p, err := testkernel.Deb()
 	if err != nil {
 		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "build", "kernel", "linux-image-cloud-amd64.deb")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("real kernel .deb missing (%v); run `make kernel` or set KILN_TEST_KERNEL_DEB", err)
 	}
 	return p
 }

@@ -1,12 +1,13 @@
 package kernel
 
 import (
+	"github.com/kiln-project/kiln/internal/testkernel"
+
 	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,39 +19,21 @@ import (
 // kernelDeb finds the real Debian kernel package the tests read.
 func kernelDeb(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("KILN_TEST_KERNEL_DEB"); p != "" {
-		return p
-	}
-	dir, err := os.Getwd()
+	p, err := testkernel.Deb()
 	if err != nil {
 		t.Fatal(err)
-	}
-	for !fileExists(filepath.Join(dir, "go.mod")) {
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	p := filepath.Join(dir, "build", "kernel", "linux-image-cloud-amd64.deb")
-	if !fileExists(p) {
-		t.Fatalf("real kernel .deb %s missing; run `make kernel` or set KILN_TEST_KERNEL_DEB", p)
 	}
 	return p
 }
 
-// releaseFromName reads the release from a Debian package file name,
-// linux-image-<release>_<version>_<arch>.deb.
+// releaseFromName reads the release from the package file name.
 func releaseFromName(t *testing.T, deb string) string {
 	t.Helper()
-	real, err := filepath.EvalSymlinks(deb)
+	rel, err := testkernel.Release(deb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`^linux-image-([^_]+)_`).FindStringSubmatch(filepath.Base(real))
-	if m == nil {
-		t.Fatalf("%s is not named linux-image-<release>_<version>_<arch>.deb", real)
-	}
-	return m[1]
+	return rel
 }
 
 func TestResolveRealDeb(t *testing.T) {
