@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiln-project/kiln/agent/boot"
 	"github.com/kiln-project/kiln/agent/events"
+	"github.com/kiln-project/kiln/agent/netconf"
 	"github.com/kiln-project/kiln/spec"
 	"github.com/kiln-project/kiln/spec/event"
 )
@@ -82,6 +83,12 @@ func (a *Agent) serve(ctx context.Context, n *node) {
 	}
 	for {
 		act := <-a.shutdown
+		if n.net != nil {
+			// Release DHCP leases while the links still work.
+			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			_ = n.net.Close(cctx)
+			cancel()
+		}
 		a.doShutdown(act)
 	}
 }
@@ -107,7 +114,10 @@ func (a *Agent) doShutdown(act boot.Action) {
 
 // node is what bring-up learned, passed from phase to phase.
 type node struct {
-	cmdline Cmdline
-	spec    *spec.Spec
-	release string
+	cmdline    Cmdline
+	kernelArgs map[string]string // plain kernel arguments the agent reads (ip=)
+	spec       *spec.Spec
+	release    string
+	net        *netconf.Manager
+	kernelNTP  []string
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/kiln-project/kiln/agent/boot"
 	"github.com/kiln-project/kiln/agent/kmod"
+	"github.com/kiln-project/kiln/agent/netconf"
+	"github.com/kiln-project/kiln/agent/nodecfg"
 	"github.com/kiln-project/kiln/spec"
 	"github.com/kiln-project/kiln/spec/event"
 )
@@ -26,10 +28,13 @@ func (a *Agent) bringUp(ctx context.Context) *node {
 	n := &node{cmdline: Cmdline{}}
 	phases := []Phase{
 		{Name: "mounts", Critical: true, Run: a.mounts},
-		{Name: "config", Run: n.loadConfig},
 		{Name: "modules", Run: n.loadModules},
+		{Name: "config", Run: n.loadConfig},
 		{Name: "entropy", Run: waitEntropy},
+		{Name: "network", Run: func(ctx context.Context) (Outcome, error) { return n.network(ctx, a.log) }},
+		{Name: "config-url", Run: n.fetchConfig},
 		{Name: "hostname", Run: n.setHostname},
+		{Name: "time", Run: n.syncTime},
 		{Name: "powerbutton", Run: a.watchPowerButton},
 		{Name: "debugshell", Run: func(ctx context.Context) (Outcome, error) { return a.debugShell(ctx, n) }},
 	}
@@ -80,11 +85,7 @@ func (n *node) loadConfig(ctx context.Context) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, fmt.Errorf("read kernel command line: %w", err)
 	}
-	n.cmdline = ParseCmdline(string(b))
-	var uts unix.Utsname
-	if err := unix.Uname(&uts); err == nil {
-		n.release = unix.ByteSliceToString(uts.Release[:])
-	}
+	n.cmdline, n.kernelArgs = ParseCmdline(string(b)), KernelArgs(string(b), "ip")
 	data, err := os.ReadFile(SpecPath)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("read baked spec: %w", err)
@@ -93,11 +94,27 @@ func (n *node) loadConfig(ctx context.Context) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, fmt.Errorf("baked spec: %w", err)
 	}
-	n.spec = s
-	return Outcome{Data: map[string]any{"name": s.Name, "cmdline": n.cmdline}}, nil
+	// kiln.config needs the network; the config-url phase fetches it.
+	resolved, rep := nodecfg.Resolve(ctx, s, nodecfg.Sources{Cmdline: n.cmdline, NoFetch: true})
+	n.spec = resolved
+	return Outcome{Data: map[string]any{"name": s.Name, "cmdline": n.cmdline, "sources": rep}}, reportErr(rep)
+}
+
+// reportErr turns failed config sources into the phase's error: they were
+// ignored, and the event must say so.
+func reportErr(rep nodecfg.Report) error {
+	if rep.Failed() == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d node config sources failed and were ignored", rep.Failed())
 }
 
 func (n *node) loadModules(ctx context.Context) (Outcome, error) {
+	var uts unix.Utsname
+	if err := unix.Uname(&uts); err != nil {
+		return Outcome{}, fmt.Errorf("uname: %w", err)
+	}
+	n.release = unix.ByteSliceToString(uts.Release[:])
 	dir := filepath.Join(ModulesDir, n.release)
 	if _, err := os.Stat(dir); err != nil {
 		return Outcome{Skipped: true, Msg: "no modules for " + n.release}, nil
@@ -148,16 +165,26 @@ func waitEntropy(ctx context.Context) (Outcome, error) {
 	}
 }
 
+// setHostname picks the spec's hostname, else DHCP's, else kiln-<mac>.
 func (n *node) setHostname(ctx context.Context) (Outcome, error) {
-	name := "kiln"
-	if n.spec != nil && n.spec.Name != "" {
-		name = n.spec.Name
+	name, from := "", ""
+	switch {
+	case n.spec != nil && n.spec.Hostname != "":
+		name, from = n.spec.Hostname, "spec"
+	case n.net != nil && n.net.DHCPHostname() != "":
+		name, from = n.net.DHCPHostname(), "dhcp"
+	case n.net != nil:
+		name, from = netconf.DefaultHostname(n.net.Status()), "mac"
+	case n.spec != nil:
+		name, from = n.spec.Name, "name"
+	default:
+		name, from = "kiln", "default"
 	}
 	if err := unix.Sethostname([]byte(name)); err != nil {
 		return Outcome{}, fmt.Errorf("set hostname %q: %w", name, err)
 	}
 	_ = os.WriteFile("/etc/hostname", []byte(name+"\n"), 0o644)
-	return Outcome{Data: map[string]any{"hostname": name}}, nil
+	return Outcome{Data: map[string]any{"hostname": name, "from": from}}, nil
 }
 
 func (a *Agent) watchPowerButton(ctx context.Context) (Outcome, error) {

@@ -46,3 +46,18 @@ func splitCmdline(s string) []string {
 	}
 	return out
 }
+
+// KernelArgs picks the named plain arguments (no kiln. prefix) out of a
+// kernel command line; the last one of a name wins, as in the kernel.
+func KernelArgs(s string, names ...string) map[string]string {
+	out := map[string]string{}
+	for _, f := range splitCmdline(s) {
+		k, v, _ := strings.Cut(f, "=")
+		for _, n := range names {
+			if k == n {
+				out[k] = strings.Trim(v, `"`)
+			}
+		}
+	}
+	return out
+}

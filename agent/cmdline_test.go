@@ -20,3 +20,11 @@ func TestParseCmdline(t *testing.T) {
 		}
 	}
 }
+
+func TestKernelArgs(t *testing.T) {
+	got := KernelArgs(`console=ttyS0 ip=dhcp kiln.ip=x ip="10.0.0.2::10.0.0.1:255.255.255.0::eth0:off" quiet`, "ip", "quiet")
+	want := map[string]string{"ip": "10.0.0.2::10.0.0.1:255.255.255.0::eth0:off", "quiet": ""}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("KernelArgs = %v, want %v", got, want)
+	}
+}

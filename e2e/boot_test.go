@@ -77,6 +77,10 @@ func TestMinimalBootsToReady(t *testing.T) {
 	if loaded := strs(mods.Data["loaded"]); !slices.Contains(loaded, "virtio_net") || !slices.Contains(loaded, "virtio_pci") {
 		t.Errorf("virtio_net/virtio_pci not loaded by modalias: %v", loaded)
 	}
+	checkNetwork(t, evs)
+	if h, ok := find(evs, "hostname", event.OK); !ok || h.Data["hostname"] != "kiln-525400123456" {
+		t.Errorf("hostname not kiln-<mac> of QEMU's default NIC: %+v", h.Data)
+	}
 	if _, ok := find(evs, "entropy", event.OK); !ok {
 		t.Errorf("CRNG never reported ready")
 	}
@@ -111,5 +115,44 @@ func TestBuildIsReproducible(t *testing.T) {
 		if !bytes.Equal(x, y) {
 			t.Errorf("%s differs between two builds of the same spec", f)
 		}
+	}
+}
+
+// checkNetwork: QEMU's user-mode network answers DHCP with 10.0.2.15.
+func checkNetwork(t *testing.T, evs []event.Event) {
+	t.Helper()
+	nw, ok := find(evs, "network", event.OK)
+	if !ok {
+		t.Errorf("no network ok event")
+		return
+	}
+	links, _ := nw.Data["links"].([]any)
+	for _, l := range links {
+		m, _ := l.(map[string]any)
+		if m["name"] == "eth0" && m["state"] == "configured" && slices.Contains(strs(m["addresses"]), "10.0.2.15/24") {
+			return
+		}
+	}
+	t.Errorf("eth0 did not get 10.0.2.15/24 by DHCP: %v", nw.Data)
+}
+
+// TestNodeConfigFromCmdline: kiln.* keys override the baked spec's
+// node-level fields, and a bad one is reported and ignored.
+func TestNodeConfigFromCmdline(t *testing.T) {
+	e := setup(t)
+	out := filepath.Join(t.TempDir(), "minimal")
+	e.mustKiln(t, 10*time.Minute, "build", "-f", "examples/minimal/kiln.yaml", "-o", out)
+	r := e.mustKiln(t, 4*time.Minute, "run", out, "--accel", "tcg", "--timeout", "3m",
+		"--append", "kiln.poweroff=ready kiln.hostname=rack7-node3 kiln.dns=not-an-ip")
+	evs := events(t, r.stdout)
+	if h, ok := find(evs, "hostname", event.OK); !ok || h.Data["hostname"] != "rack7-node3" {
+		t.Errorf("kiln.hostname not applied: %+v", h.Data)
+	}
+	cfg, ok := find(evs, "config", event.Fail)
+	if !ok || !strings.Contains(cfg.Error, "ignored") {
+		t.Errorf("bad kiln.dns not reported as an ignored source: %+v", cfg)
+	}
+	if _, ok := find(evs, event.PhaseReady, event.OK); !ok {
+		t.Errorf("a bad override stopped the boot")
 	}
 }

@@ -42,6 +42,7 @@ type Initramfs struct {
 	Size    int64
 	Modules []string // packed loadable modules
 	Builtin []string // wanted modules the kernel has built in
+	Sets    []string // what each named module set held, one line a set
 }
 
 // Build writes the compressed archive to out via a temp file beside it.
@@ -57,16 +58,17 @@ func Build(ctx context.Context, in Inputs, out string) (Initramfs, error) {
 	if err != nil {
 		return Initramfs{}, err
 	}
-	return Initramfs{Path: out, SHA256: sum, Size: size, Modules: mods.names, Builtin: mods.builtin}, nil
+	return Initramfs{Path: out, SHA256: sum, Size: size, Modules: mods.names, Builtin: mods.builtin, Sets: mods.sets}, nil
 }
 
 // Paths the agent expects (see agent.SpecPath and friends; the agent and
 // the builder share no code, only these strings and the spec).
 const (
-	initPath  = "init"
-	specPath  = "etc/kiln/kiln.yaml"
-	bbinDir   = "bbin"
-	osRelease = "etc/os-release"
+	initPath     = "init"
+	specPath     = "etc/kiln/kiln.yaml"
+	bbinDir      = "bbin"
+	osRelease    = "etc/os-release"
+	modprobeConf = "etc/modprobe.d/kiln.conf"
 )
 
 func baseEntries(in Inputs) []cpio.Entry {
@@ -80,6 +82,7 @@ func baseEntries(in Inputs) []cpio.Entry {
 		cpio.CharDev("dev/null", 0o666, 1, 3),
 		cpio.FileFrom(initPath, 0o755, in.Agent),
 		cpio.FileBytes(specPath, 0o644, in.SpecBytes),
+		cpio.FileBytes(modprobeConf, 0o644, ModprobeConf(in.Spec.Kernel)),
 		cpio.FileBytes(osRelease, 0o644, []byte(fmt.Sprintf("NAME=Kiln\nID=kiln\nPRETTY_NAME=\"Kiln (%s)\"\nVARIANT_ID=%s\n", in.Spec.Name, in.Spec.Name))),
 	)
 	return es

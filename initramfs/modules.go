@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"slices"
 
 	"github.com/kiln-project/kiln/initramfs/cpio"
 	"github.com/kiln-project/kiln/initramfs/modules"
 	kernelconfig "github.com/kiln-project/kiln/kernel-config"
+	"github.com/kiln-project/kiln/spec"
 )
 
 // AgentModules are what the agent itself needs on any machine Kiln boots
@@ -16,14 +18,36 @@ import (
 // CRNG starves under TCG without it), and the ACPI power button with
 // evdev so a power-off request reaches the agent. A kernel that lacks one
 // of them (built in, or absent) is fine.
+// vfat with its default code page and charset lets the agent read
+// node.yaml from the KILNCFG partition.
 func AgentModules() []string {
-	return []string{"virtio_pci", "virtio_net", "virtio_rng", "button", "evdev"}
+	return []string{"virtio_pci", "virtio_net", "virtio_rng", "button", "evdev",
+		"vfat", "nls_cp437", "nls_ascii"}
+}
+
+// DefaultModules are packed when kernel.modules is empty: enough to boot
+// in QEMU and on common PCs and servers (their NICs and disks).
+func DefaultModules() []string { return []string{"virtio", "nic", "storage"} }
+
+// specModules is what the spec asks for, plus what its own settings need.
+func specModules(s *spec.Spec) []string {
+	mods := s.Kernel.Modules
+	if len(mods) == 0 {
+		mods = DefaultModules()
+	}
+	for _, i := range s.Network.Interfaces {
+		if len(i.VLANs) > 0 {
+			return append(slices.Clone(mods), "8021q")
+		}
+	}
+	return mods
 }
 
 type moduleSelection struct {
 	entries []cpio.Entry
 	names   []string
 	builtin []string
+	sets    []string
 }
 
 func selectModules(ctx context.Context, in Inputs) (moduleSelection, error) {
@@ -34,7 +58,7 @@ func selectModules(ctx context.Context, in Inputs) (moduleSelection, error) {
 	if err != nil {
 		return moduleSelection{}, fmt.Errorf("index modules of %s: %w", in.Kernel.Release, err)
 	}
-	want, err := kernelconfig.Expand(ix, in.Spec.Kernel.Modules)
+	want, err := kernelconfig.Expand(ix, specModules(in.Spec))
 	if err != nil {
 		return moduleSelection{}, fmt.Errorf("kernel.modules: %w", err)
 	}
@@ -47,7 +71,26 @@ func selectModules(ctx context.Context, in Inputs) (moduleSelection, error) {
 	if err != nil {
 		return moduleSelection{}, fmt.Errorf("kernel.modules: %w", err)
 	}
-	return moduleEntries(in.Kernel.Release, in.Kernel.ModulesDir, set)
+	sel, err := moduleEntries(in.Kernel.Release, in.Kernel.ModulesDir, set)
+	if err != nil {
+		return moduleSelection{}, err
+	}
+	sel.sets, err = explainSets(ix, specModules(in.Spec))
+	return sel, err
+}
+
+// explainSets says what each named set held on this kernel, for
+// "kiln build -v".
+func explainSets(ix *modules.Index, entries []string) ([]string, error) {
+	res, err := kernelconfig.Explain(ix, entries)
+	if err != nil {
+		return nil, fmt.Errorf("kernel.modules: %w", err)
+	}
+	lines := make([]string, len(res))
+	for i, r := range res {
+		lines[i] = r.String()
+	}
+	return lines, nil
 }
 
 func moduleEntries(release, dir string, set *modules.Set) (moduleSelection, error) {

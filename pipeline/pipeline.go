@@ -58,7 +58,9 @@ type Options struct {
 type Result struct {
 	Dir      string
 	Manifest Manifest
-	Elapsed  time.Duration
+	// Sets says what each module set named in the spec held.
+	Sets    []string
+	Elapsed time.Duration
 }
 
 // Build runs every stage and swaps the outputs into o.OutDir at the end.
@@ -86,7 +88,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := o.writeOutputs(ctx, st, s, specBytes, k, bins)
+	m, sets, err := o.writeOutputs(ctx, st, s, specBytes, k, bins)
 	if err != nil {
 		st.abort()
 		return nil, err
@@ -95,7 +97,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		st.abort()
 		return nil, err
 	}
-	return &Result{Dir: st.final, Manifest: m, Elapsed: time.Since(start)}, nil
+	return &Result{Dir: st.final, Manifest: m, Sets: sets, Elapsed: time.Since(start)}, nil
 }
 
 func (o Options) step(name string) {
@@ -130,7 +132,7 @@ func (o Options) buildBinaries(ctx context.Context, s *spec.Spec) (binaries, err
 	return out, nil
 }
 
-func (o Options) writeOutputs(ctx context.Context, st *stage, s *spec.Spec, specBytes []byte, k kernel.Kernel, bins binaries) (Manifest, error) {
+func (o Options) writeOutputs(ctx context.Context, st *stage, s *spec.Spec, specBytes []byte, k kernel.Kernel, bins binaries) (Manifest, []string, error) {
 	o.step("initramfs")
 	in := initramfs.Inputs{Spec: s, SpecBytes: specBytes, Kernel: k, Agent: bins.agent.Path, Epoch: o.Epoch, Log: o.Log}
 	if bins.bb != nil {
@@ -138,14 +140,14 @@ func (o Options) writeOutputs(ctx context.Context, st *stage, s *spec.Spec, spec
 	}
 	ir, err := initramfs.Build(ctx, in, st.path(InitramfsName))
 	if err != nil {
-		return Manifest{}, err
+		return Manifest{}, nil, err
 	}
 	cmdline := Cmdline(s)
 	if err := copyFile(k.Vmlinuz, st.path(VmlinuzName)); err != nil {
-		return Manifest{}, err
+		return Manifest{}, nil, err
 	}
 	if err := os.WriteFile(st.path(CmdlineName), []byte(cmdline+"\n"), 0o644); err != nil {
-		return Manifest{}, fmt.Errorf("write cmdline: %w", err)
+		return Manifest{}, nil, fmt.Errorf("write cmdline: %w", err)
 	}
 	m := Manifest{Kiln: Version, Name: s.Name, SourceDateEpoch: o.Epoch, Cmdline: cmdline,
 		Kernel: Kernel{Release: k.Release, Modules: ir.Modules, Builtin: ir.Builtin}}
@@ -153,18 +155,18 @@ func (o Options) writeOutputs(ctx context.Context, st *stage, s *spec.Spec, spec
 	for _, name := range []string{VmlinuzName, InitramfsName, CmdlineName} {
 		sum, size, err := artifact.FileHash(ctx, st.path(name))
 		if err != nil {
-			return Manifest{}, err
+			return Manifest{}, nil, err
 		}
 		m.Outputs = append(m.Outputs, Output{Name: name, SHA256: sum, Size: size})
 	}
 	b, err := m.Encode()
 	if err != nil {
-		return Manifest{}, err
+		return Manifest{}, nil, err
 	}
 	if err := os.WriteFile(st.path(ManifestName), b, 0o644); err != nil {
-		return Manifest{}, fmt.Errorf("write manifest: %w", err)
+		return Manifest{}, nil, fmt.Errorf("write manifest: %w", err)
 	}
-	return m, nil
+	return m, ir.Sets, nil
 }
 
 // Cmdline is the kernel command line a spec boots with.

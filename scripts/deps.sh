@@ -9,6 +9,11 @@ check qemu-system-x86_64 qemu-system-x86
 check cpio cpio
 check zstd zstd
 check dpkg-deb dpkg
+check ip iproute2
+check losetup mount
+check dnsmasq dnsmasq-base
+check mkfs.vfat dosfstools
+check mcopy mtools
 [ -e /usr/share/OVMF/OVMF_CODE.fd ] || need="$need ovmf"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

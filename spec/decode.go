@@ -226,7 +226,7 @@ func (d *decoder) stringMap(n *yaml.Node, path string, v reflect.Value) {
 }
 
 func isMergeKey(k *yaml.Node) bool {
-	return k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge"
+	return k.Kind == yaml.ScalarNode && k.Value == "<<"
 }
 
 // str takes any scalar as written: "name: 123" means the text "123".

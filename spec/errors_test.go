@@ -16,9 +16,9 @@ func TestParseErrors(t *testing.T) {
 	}{
 		// Decoding.
 		{"unknown field with suggestion", "name: demo\nkernel:\n  deb: k.deb\n  cmdlin: quiet\n",
-			`kiln.yaml:4:3: kernel.cmdlin: unknown field; did you mean "cmdline"? (fields here: deb, vmlinuz, module_tree, cmdline, modules)`},
+			`kiln.yaml:4:3: kernel.cmdlin: unknown field; did you mean "cmdline"? (fields here: deb, vmlinuz, module_tree, cmdline, modules, module_options, blacklist)`},
 		{"unknown field without suggestion", "name: demo\n" + kernel + "initrd: x\n",
-			`kiln.yaml:3:1: initrd: unknown field (fields here: version, name, kernel, agent)`},
+			`kiln.yaml:3:1: initrd: unknown field (fields here: version, name, hostname, kernel, firmware, network, time, agent)`},
 		{"bool from yes", "name: demo\n" + kernel + "agent:\n  debug_shell: yes\n",
 			`kiln.yaml:4:16: agent.debug_shell: expected a boolean (true or false), got string "yes"`},
 		{"int from string", "version: one\nname: demo\n" + kernel,
@@ -30,7 +30,7 @@ func TestParseErrors(t *testing.T) {
 		{"list from scalar", "name: demo\nkernel:\n  deb: k.deb\n  modules: virtio\n",
 			`kiln.yaml:4:12: kernel.modules: expected a list, got string "virtio"; write [virtio]`},
 		{"mapping from scalar", "name: demo\nkernel: k.deb\n",
-			`kiln.yaml:2:9: kernel: expected a mapping with fields deb, vmlinuz, module_tree, cmdline, modules, got string "k.deb"`},
+			`kiln.yaml:2:9: kernel: expected a mapping with fields deb, vmlinuz, module_tree, cmdline, modules, module_options, blacklist, got string "k.deb"`},
 		{"artifact from list", "name: demo\nkernel:\n  deb: [a, b]\n",
 			`kiln.yaml:3:8: kernel.deb: expected a path or URL, or a mapping {source: ..., sha256: ...}, got a list`},
 		{"duplicate key", "name: demo\nname: other\n" + kernel,
@@ -46,8 +46,8 @@ func TestParseErrors(t *testing.T) {
 		{"empty", "", `kiln.yaml:1:1: empty spec; it needs at least name: and kernel: (e.g. kernel: {deb: ./linux-image.deb})`},
 		{"comments only", "# nothing yet\n", `kiln.yaml:1:1: empty spec; it needs at least name: and kernel: (e.g. kernel: {deb: ./linux-image.deb})`},
 		{"null document", "\n---\n", `kiln.yaml:2:1: empty spec; it needs at least name: and kernel: (e.g. kernel: {deb: ./linux-image.deb})`},
-		{"list root", "- name: demo\n", `kiln.yaml:1:1: a spec must be a mapping with fields version, name, kernel, agent, got a list`},
-		{"scalar root", "demo\n", `kiln.yaml:1:1: a spec must be a mapping with fields version, name, kernel, agent, got string "demo"`},
+		{"list root", "- name: demo\n", `kiln.yaml:1:1: a spec must be a mapping with fields version, name, hostname, kernel, firmware, network, time, agent, got a list`},
+		{"scalar root", "demo\n", `kiln.yaml:1:1: a spec must be a mapping with fields version, name, hostname, kernel, firmware, network, time, agent, got string "demo"`},
 		{"two documents", "name: demo\n" + kernel + "---\nname: two\n",
 			`kiln.yaml:3:1: a spec is one YAML document, found a second; remove the extra '---' and what follows`},
 		{"syntax error", "name: demo\nkernel:\n\tdeb: k.deb\n",
@@ -115,7 +115,7 @@ agent:
 			`kiln.yaml:1:10: version: this Kiln reads version 1, got 2; set version: 1 (or leave it out)`,
 			`kiln.yaml:2:7: name: must be a DNS label (1-63 of a-z, 0-9 and '-', starting and ending with a letter or digit), got "Demo"`,
 			`kiln.yaml:4:32: kernel.deb.sha256: must be 64 lowercase hex digits (the output of sha256sum), got "abc"`,
-			`kiln.yaml:5:3: kernel.cmdlin: unknown field; did you mean "cmdline"? (fields here: deb, vmlinuz, module_tree, cmdline, modules)`,
+			`kiln.yaml:5:3: kernel.cmdlin: unknown field; did you mean "cmdline"? (fields here: deb, vmlinuz, module_tree, cmdline, modules, module_options, blacklist)`,
 			`kiln.yaml:6:21: kernel.modules[1]: "virtio" repeats kernel.modules[0] ("virtio"); remove one`,
 			`kiln.yaml:8:16: agent.debug_shell: expected a boolean (true or false), got string "yes"`,
 		}, "\n")},
@@ -123,17 +123,21 @@ agent:
 			`kiln.yaml:3:17: kernel.deb.source: expected a string, got a list`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, err := Parse("kiln.yaml", []byte(tt.in))
-			if err == nil {
-				t.Fatalf("Parse succeeded with %+v, want error:\n%s", s, tt.want)
-			}
-			if s != nil {
-				t.Errorf("Parse returned a spec along with its error")
-			}
-			if got := err.Error(); got != tt.want {
-				t.Errorf("error:\n%s\nwant:\n%s", got, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantParseError(t, tt.in, tt.want) })
+	}
+}
+
+// wantParseError checks that Parse fails on in with exactly want.
+func wantParseError(t *testing.T, in, want string) {
+	t.Helper()
+	s, err := Parse("kiln.yaml", []byte(in))
+	if err == nil {
+		t.Fatalf("Parse succeeded with %+v, want error:\n%s", s, want)
+	}
+	if s != nil {
+		t.Errorf("Parse returned a spec along with its error")
+	}
+	if got := err.Error(); got != want {
+		t.Errorf("error:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -55,3 +55,40 @@ func checkSpec(t *testing.T, s *Spec) {
 		}
 	}
 }
+
+// FuzzParseNode checks the same for node configs, and that a node that
+// parses can be laid over a spec and keeps the spec's rules.
+func FuzzParseNode(f *testing.F) {
+	f.Add([]byte("hostname: n1\n"))
+	f.Add([]byte("network:\n  wait: 5s\n  dns: [1.1.1.1]\n  interfaces:\n    - match: {mac: \"52:54:00:*\"}\n      addresses: [10.0.0.5/24]\n      vlans: [{id: 10}]\n"))
+	f.Add([]byte("time: {ntp: [pool.ntp.org]}\n"))
+	f.Add([]byte("kernel: {deb: k.deb}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := ParseNode("fuzz.yaml", data)
+		if err != nil {
+			var errs Errors
+			if !errors.As(err, &errs) || len(errs) == 0 || n != nil {
+				t.Fatalf("ParseNode = %v, %q: want nil and a non-empty Errors", n, err)
+			}
+			return
+		}
+		base := &Spec{Version: 1, Name: "demo", Kernel: Kernel{Deb: &Artifact{Source: "k.deb"}}, Network: Network{Wait: "30s"}}
+		s := base.WithNode(n)
+		if !dnsLabel.MatchString(s.EffectiveHostname()) {
+			t.Errorf("accepted hostname %q", s.Hostname)
+		}
+		if durationProblem(s.Network.Wait) != "" {
+			t.Errorf("accepted network.wait %q", s.Network.Wait)
+		}
+		for _, a := range s.Network.DNS {
+			if ipProblem(a, "") != "" {
+				t.Errorf("accepted dns %q", a)
+			}
+		}
+		for _, i := range s.Network.Interfaces {
+			if i.Match.Name == "" && i.Match.MAC == "" {
+				t.Errorf("accepted interface without match: %+v", i)
+			}
+		}
+	})
+}

@@ -39,47 +39,59 @@ func Load(path string) (*Spec, error) {
 // source in messages only. On failure the error is an Errors holding
 // every problem found.
 func Parse(file string, data []byte) (*Spec, error) {
-	root, fe := readDocument(file, data)
+	root, at, fe := readDocument(file, "spec", data)
 	if fe != nil {
 		return nil, Errors{fe}
 	}
-	d := newDecoder(file)
-	var s Spec
-	d.value(root, "", reflect.ValueOf(&s).Elem())
-	// Without a root mapping every field would read as missing; the
-	// decoding error already says what is wrong.
-	if root.Kind == yaml.MappingNode {
-		d.check(&s)
+	if root == nil {
+		return nil, Errors{emptySpec(file, at.line, at.col)}
 	}
-	if len(d.errs) > 0 {
-		d.errs.sortByPosition()
-		return nil, d.errs
+	var s Spec
+	d := newDecoder(file, "spec")
+	if err := d.decode(root, reflect.ValueOf(&s).Elem(), func() { d.check(&s) }); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
 
-// readDocument returns the root node of the only YAML document in data.
-func readDocument(file string, data []byte) (*yaml.Node, *FieldError) {
+// decode walks root into v, then runs check unless the root is not a
+// mapping: then every field would read as missing, and the decoding
+// error already says what is wrong.
+func (d *decoder) decode(root *yaml.Node, v reflect.Value, check func()) error {
+	d.value(root, "", v)
+	if root.Kind == yaml.MappingNode {
+		check()
+	}
+	if len(d.errs) > 0 {
+		d.errs.sortByPosition()
+		return d.errs
+	}
+	return nil
+}
+
+// readDocument returns the root node of the only YAML document in data,
+// or a nil root and the position of the empty document.
+func readDocument(file, what string, data []byte) (*yaml.Node, pos, *FieldError) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, emptySpec(file, 1, 1)
+			return nil, pos{line: 1, col: 1}, nil
 		}
-		return nil, syntaxError(file, err)
+		return nil, pos{}, syntaxError(file, err)
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case err == nil:
-		return nil, &FieldError{File: file, Line: extra.Line, Col: extra.Column,
-			Msg: "a spec is one YAML document, found a second; remove the extra '---' and what follows"}
+		return nil, pos{}, &FieldError{File: file, Line: extra.Line, Col: extra.Column,
+			Msg: "a " + what + " is one YAML document, found a second; remove the extra '---' and what follows"}
 	case !errors.Is(err, io.EOF):
-		return nil, syntaxError(file, err)
+		return nil, pos{}, syntaxError(file, err)
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-		return nil, emptySpec(file, doc.Line, doc.Column)
+		return nil, pos{line: doc.Line, col: doc.Column}, nil
 	}
-	return doc.Content[0], nil
+	return doc.Content[0], pos{}, nil
 }
 
 func emptySpec(file string, line, col int) *FieldError {

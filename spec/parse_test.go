@@ -14,6 +14,9 @@ import (
 
 const hexDigest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
+// defaultNetwork is what Parse fills in when a spec says nothing.
+func defaultNetwork() Network { return Network{Wait: "30s"} }
+
 func TestParseValid(t *testing.T) {
 	tests := []struct {
 		name string
@@ -22,7 +25,7 @@ func TestParseValid(t *testing.T) {
 	}{{
 		name: "minimal gets version 1",
 		in:   "name: demo\nkernel:\n  deb: ./k.deb\n",
-		want: Spec{Version: 1, Name: "demo", Kernel: Kernel{Deb: &Artifact{Source: "./k.deb"}}},
+		want: Spec{Version: 1, Network: defaultNetwork(), Name: "demo", Kernel: Kernel{Deb: &Artifact{Source: "./k.deb"}}},
 	}, {
 		name: "full example",
 		in: `version: 1
@@ -34,7 +37,7 @@ kernel:
 agent:
   debug_shell: true
 `,
-		want: Spec{Version: 1, Name: "demo", Kernel: Kernel{
+		want: Spec{Version: 1, Network: defaultNetwork(), Name: "demo", Kernel: Kernel{
 			Deb:     &Artifact{Source: "../../build/kernel/linux-image-cloud-amd64.deb"},
 			Cmdline: "quiet",
 			Modules: []string{"virtio", "e1000"},
@@ -42,7 +45,7 @@ agent:
 	}, {
 		name: "artifact mapping with sha256",
 		in:   "name: demo\nkernel:\n  deb: {source: ./k.deb, sha256: " + hexDigest + "}\n",
-		want: Spec{Version: 1, Name: "demo", Kernel: Kernel{Deb: &Artifact{Source: "./k.deb", SHA256: hexDigest}}},
+		want: Spec{Version: 1, Network: defaultNetwork(), Name: "demo", Kernel: Kernel{Deb: &Artifact{Source: "./k.deb", SHA256: hexDigest}}},
 	}, {
 		name: "vmlinuz with module tree from URLs",
 		in: `name: n1
@@ -51,22 +54,22 @@ kernel:
   module_tree:
     source: git::https://example.org/mods.git
 `,
-		want: Spec{Version: 1, Name: "n1", Kernel: Kernel{
+		want: Spec{Version: 1, Network: defaultNetwork(), Name: "n1", Kernel: Kernel{
 			Vmlinuz:    &Artifact{Source: "https://example.org/vmlinuz"},
 			ModuleTree: &Artifact{Source: "git::https://example.org/mods.git"},
 		}},
 	}, {
 		name: "vmlinuz without module tree is allowed",
 		in:   "name: bare\nkernel: {vmlinuz: /boot/vmlinuz}\n",
-		want: Spec{Version: 1, Name: "bare", Kernel: Kernel{Vmlinuz: &Artifact{Source: "/boot/vmlinuz"}}},
+		want: Spec{Version: 1, Network: defaultNetwork(), Name: "bare", Kernel: Kernel{Vmlinuz: &Artifact{Source: "/boot/vmlinuz"}}},
 	}, {
 		name: "nulls read as absent",
 		in:   "version: ~\nname: demo\nkernel: {deb: x, vmlinuz: null, modules: ~}\nagent:\n",
-		want: Spec{Version: 1, Name: "demo", Kernel: Kernel{Deb: &Artifact{Source: "x"}}},
+		want: Spec{Version: 1, Network: defaultNetwork(), Name: "demo", Kernel: Kernel{Deb: &Artifact{Source: "x"}}},
 	}, {
 		name: "numeric name is text, dash and underscore modules, sets",
 		in:   "name: 123\nkernel:\n  deb: k.deb\n  modules: [all, gpu, nvme-core, nf_tables]\n",
-		want: Spec{Version: 1, Name: "123", Kernel: Kernel{
+		want: Spec{Version: 1, Network: defaultNetwork(), Name: "123", Kernel: Kernel{
 			Deb:     &Artifact{Source: "k.deb"},
 			Modules: []string{"all", "gpu", "nvme-core", "nf_tables"},
 		}},
@@ -192,7 +195,7 @@ func TestModuleSets(t *testing.T) {
 // A spec baked into an image is marshalled by yaml.v3 and parsed again
 // on the node; it must read back as it was.
 func TestMarshalRoundTrip(t *testing.T) {
-	in := &Spec{Version: 1, Name: "demo", Kernel: Kernel{
+	in := &Spec{Version: 1, Name: "demo", Network: defaultNetwork(), Kernel: Kernel{
 		Vmlinuz:    &Artifact{Source: "./vmlinuz", SHA256: hexDigest},
 		ModuleTree: &Artifact{Source: "./mods.tar"},
 		Cmdline:    "quiet loglevel=3",

@@ -104,7 +104,9 @@ type Interface struct {
 }
 
 // Match selects links by name glob and/or MAC glob (both must match
-// when both are set).
+// when both are set). Globs are path.Match patterns; MAC globs hold only
+// hex digits, ':', '*' and '?' and compare case-insensitively (sysfs
+// writes MACs lowercase).
 type Match struct {
 	Name string `yaml:"name"`
 	MAC  string `yaml:"mac"`

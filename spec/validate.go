@@ -1,8 +1,11 @@
 package spec
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -20,7 +23,11 @@ var (
 func (d *decoder) check(s *Spec) {
 	d.checkVersion(s)
 	d.checkName(s.Name)
+	d.checkHostname(s.Hostname)
 	d.checkKernel(&s.Kernel)
+	d.checkFirmware(&s.Firmware)
+	d.checkNetwork(&s.Network)
+	d.checkTime(&s.Time)
 }
 
 // report adds a validation error at path, or at the nearest enclosing
@@ -30,6 +37,22 @@ func (d *decoder) report(path, format string, args ...any) {
 		return
 	}
 	p := d.at(path)
+	d.errs = append(d.errs, &FieldError{
+		File: d.file, Line: p.line, Col: p.col, Path: path,
+		Msg: fmt.Sprintf(format, args...),
+	})
+}
+
+// reportKey adds a validation error at the key of a free-form mapping
+// entry (a module name in kernel.module_options).
+func (d *decoder) reportKey(path, format string, args ...any) {
+	if d.failed(path) {
+		return
+	}
+	p, ok := d.keys[path]
+	if !ok {
+		p = d.at(path)
+	}
 	d.errs = append(d.errs, &FieldError{
 		File: d.file, Line: p.line, Col: p.col, Path: path,
 		Msg: fmt.Sprintf(format, args...),
@@ -77,8 +100,22 @@ func (d *decoder) checkName(name string) {
 	case name == "":
 		d.report("name", `required; set it to a DNS label such as "my-node"`)
 	case !dnsLabel.MatchString(name):
-		d.report("name", "must be a DNS label (1-63 of a-z, 0-9 and '-', starting and ending with a letter or digit), got %q", name)
+		d.report("name", "%s", labelProblem(name))
 	}
+}
+
+// checkHostname allows an empty hostname: it means "use name".
+func (d *decoder) checkHostname(h string) {
+	if h != "" && !dnsLabel.MatchString(h) {
+		d.report("hostname", "%s", labelProblem(h))
+	}
+}
+
+func labelProblem(s string) string {
+	if dnsLabel.MatchString(s) {
+		return ""
+	}
+	return fmt.Sprintf("must be a DNS label (1-63 of a-z, 0-9 and '-', starting and ending with a letter or digit), got %q", s)
 }
 
 func (d *decoder) checkKernel(k *Kernel) {
@@ -95,7 +132,16 @@ func (d *decoder) checkKernel(k *Kernel) {
 	d.checkArtifact("kernel.vmlinuz", k.Vmlinuz)
 	d.checkArtifact("kernel.module_tree", k.ModuleTree)
 	d.checkCmdline(k.Cmdline)
-	d.checkModules(k.Modules)
+	d.checkModuleList("kernel.modules", k.Modules,
+		"a module as modprobe names it, or one of the sets "+strings.Join(ModuleSets(), ", "))
+	d.checkModuleOptions(k.ModuleOptions)
+	d.checkModuleList("kernel.blacklist", k.Blacklist, "a module as modprobe names it")
+}
+
+func (d *decoder) checkFirmware(f *Firmware) {
+	for i := range f.Sources {
+		d.checkArtifact(fmt.Sprintf("firmware.sources[%d]", i), &f.Sources[i])
+	}
 }
 
 func (d *decoder) checkArtifact(path string, a *Artifact) {
@@ -128,25 +174,63 @@ func (d *decoder) checkCmdline(c string) {
 	d.report("kernel.cmdline", "must be one line (no newlines or NUL bytes), got %q%s", c, hint)
 }
 
-func (d *decoder) checkModules(mods []string) {
+// checkModuleList checks names and repeats in a list of modules; what
+// says what an entry may be.
+func (d *decoder) checkModuleList(path string, mods []string, what string) {
 	first := map[string]int{}
 	for i, m := range mods {
-		path := fmt.Sprintf("kernel.modules[%d]", i)
-		if !moduleName.MatchString(m) {
-			hint := ""
-			if base, ok := strings.CutSuffix(m, ".ko"); ok && moduleName.MatchString(base) {
-				hint = fmt.Sprintf("; write %q without .ko", base)
-			}
-			d.report(path, "invalid module name %q: use letters, digits, '_' and '-' (a module as modprobe names it, or one of the sets %s)%s",
-				m, strings.Join(ModuleSets(), ", "), hint)
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if msg := moduleNameProblem(m, what); msg != "" {
+			d.report(p, "%s", msg)
 			continue
 		}
-		// The kernel treats '-' and '_' in module names alike.
-		key := strings.ReplaceAll(m, "-", "_")
+		key := sameModule(m)
 		if j, dup := first[key]; dup {
-			d.report(path, "%q repeats kernel.modules[%d] (%q); remove one", m, j, mods[j])
+			d.report(p, "%q repeats %s[%d] (%q); remove one", m, path, j, mods[j])
 			continue
 		}
 		first[key] = i
+	}
+}
+
+func moduleNameProblem(m, what string) string {
+	if moduleName.MatchString(m) {
+		return ""
+	}
+	hint := ""
+	if base, ok := strings.CutSuffix(m, ".ko"); ok && moduleName.MatchString(base) {
+		hint = fmt.Sprintf("; write %q without .ko", base)
+	}
+	return fmt.Sprintf("invalid module name %q: use letters, digits, '_' and '-' (%s)%s", m, what, hint)
+}
+
+// sameModule folds a module name so that names the kernel treats alike
+// ('-' and '_' are one) compare equal.
+func sameModule(m string) string { return strings.ReplaceAll(m, "-", "_") }
+
+func (d *decoder) checkModuleOptions(opts map[string]string) {
+	// In file order, so "repeats" names the earlier entry.
+	names := slices.SortedFunc(maps.Keys(opts), func(a, b string) int {
+		pa, pb := d.keys["kernel.module_options."+a], d.keys["kernel.module_options."+b]
+		return cmp.Or(cmp.Compare(pa.line, pb.line), cmp.Compare(pa.col, pb.col), strings.Compare(a, b))
+	})
+	first := map[string]string{}
+	for _, m := range names {
+		path := "kernel.module_options." + m
+		if msg := moduleNameProblem(m, "a module as modprobe names it"); msg != "" {
+			d.reportKey(path, "%s", msg)
+			continue
+		}
+		if prev, dup := first[sameModule(m)]; dup {
+			d.reportKey(path, "%q names the same module as %q ('-' and '_' are alike in module names); keep one", m, prev)
+			continue
+		}
+		first[sameModule(m)] = m
+		switch v := opts[m]; {
+		case strings.TrimSpace(v) == "":
+			d.report(path, `empty; write the module's parameters such as "debug=1", or remove the entry`)
+		case strings.ContainsAny(v, "\x00\r\n"):
+			d.report(path, "must be one line (no newlines or NUL bytes), got %q", v)
+		}
 	}
 }

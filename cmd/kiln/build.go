@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -78,7 +79,13 @@ func printBuild(cmd *cobra.Command, res *pipeline.Result, verbose bool) {
 		fmt.Fprintf(w, "  %-20s %10d  %s\n", o.Name, o.Size, o.SHA256[:16])
 	}
 	if verbose {
-		fmt.Fprintf(w, "modules: %v\n", m.Kernel.Modules)
+		for _, l := range res.Sets {
+			fmt.Fprintln(w, l)
+		}
+		fmt.Fprintf(w, "modules packed (%d): %s\n", len(m.Kernel.Modules), strings.Join(m.Kernel.Modules, " "))
+		if len(m.Kernel.Builtin) > 0 {
+			fmt.Fprintf(w, "built in: %s\n", strings.Join(m.Kernel.Builtin, " "))
+		}
 	}
 	fmt.Fprintf(w, "boot it: kiln run %s\n", res.Dir)
 }

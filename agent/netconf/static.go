@@ -1,0 +1,153 @@
+package netconf
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/kiln-project/kiln/spec"
+)
+
+// runLink configures one link: static settings and VLANs at once, then
+// DHCP for as long as the Manager lives.
+func (m *Manager) runLink(ls *linkState, l netlink.Link) {
+	if err := m.applyStatic(l, ls.iface); err != nil {
+		m.update(ls, func(s *LinkStatus) { s.State, s.Err = StateFailed, err.Error() })
+		m.log.Error("configure link", "link", ls.status.Name, "err", err)
+		return
+	}
+	m.update(ls, func(s *LinkStatus) {
+		s.Addresses = append([]string(nil), ls.static...)
+		s.Gateway = ls.iface.Gateway
+	})
+	for _, v := range ls.iface.VLANs {
+		m.startVLAN(l, v)
+	}
+	if !ls.status.DHCP {
+		m.update(ls, func(s *LinkStatus) { s.State = StateConfigured })
+		m.log.Info("link configured", "link", ls.status.Name, "addresses", ls.static)
+		return
+	}
+	m.runDHCP(ls)
+}
+
+// applyStatic sets MTU, brings the link up and adds the spec's addresses,
+// default gateway and routes. Routes are onlink so that a gateway
+// outside the address's subnet (common at hosters) still works.
+func (m *Manager) applyStatic(l netlink.Link, ifc spec.Interface) error {
+	name := l.Attrs().Name
+	if ifc.MTU > 0 && l.Attrs().MTU != ifc.MTU {
+		if err := m.nl.LinkSetMTU(l, ifc.MTU); err != nil {
+			return fmt.Errorf("set MTU %d on %s: %w", ifc.MTU, name, err)
+		}
+	}
+	if err := m.nl.LinkSetUp(l); err != nil {
+		return fmt.Errorf("bring %s up: %w", name, err)
+	}
+	var errs []error
+	for _, cidr := range ifc.Addresses {
+		a, err := netlink.ParseAddr(cidr)
+		if err == nil {
+			err = m.nl.AddrReplace(l, a)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("add address %s to %s: %w", cidr, name, err))
+		}
+	}
+	if ifc.Gateway != "" {
+		errs = append(errs, m.addRoute(l, "", ifc.Gateway))
+	}
+	for _, r := range ifc.Routes {
+		errs = append(errs, m.addRoute(l, r.To, r.Via))
+	}
+	return errors.Join(errs...)
+}
+
+// addRoute installs to (CIDR; empty for default) via gw (empty for a
+// directly connected destination) on l.
+func (m *Manager) addRoute(l netlink.Link, to, via string) error {
+	r := netlink.Route{LinkIndex: l.Attrs().Index, Priority: metric(l)}
+	if to != "" {
+		_, dst, err := net.ParseCIDR(to)
+		if err != nil {
+			return fmt.Errorf("route to %q on %s: %w", to, l.Attrs().Name, err)
+		}
+		r.Dst = dst
+	}
+	if via == "" {
+		r.Scope = netlink.SCOPE_LINK
+	} else if r.Gw = net.ParseIP(via); r.Gw == nil {
+		return fmt.Errorf("route via %q on %s: not an IP address", via, l.Attrs().Name)
+	} else {
+		r.Flags = int(netlink.FLAG_ONLINK)
+	}
+	if err := m.nl.RouteReplace(&r); err != nil {
+		return fmt.Errorf("add route to %s via %s on %s: %w", orDefault(to), via, l.Attrs().Name, err)
+	}
+	return nil
+}
+
+// metric gives each link its own default route, the lowest interface
+// index preferred, instead of one replacing another.
+func metric(l netlink.Link) int { return 100 + l.Attrs().Index }
+
+func orDefault(to string) string {
+	if to == "" {
+		return "default"
+	}
+	return to
+}
+
+// vlanName is <parent>.<id>; the kernel limits names to 15 bytes.
+func vlanName(parent string, id int) (string, error) {
+	name := parent + "." + strconv.Itoa(id)
+	if len(name) > 15 {
+		return "", fmt.Errorf("VLAN %d on %s: name %s is longer than the kernel's 15 bytes", id, parent, name)
+	}
+	return name, nil
+}
+
+// startVLAN creates <parent>.<id> (unless present) and manages it like a
+// link of its own.
+func (m *Manager) startVLAN(parent netlink.Link, v spec.VLAN) {
+	pname := parent.Attrs().Name
+	name, err := vlanName(pname, v.ID)
+	ls := &linkState{
+		iface:  spec.Interface{DHCP: v.DHCP, Addresses: v.Addresses, Gateway: v.Gateway, MTU: v.MTU},
+		static: v.Addresses,
+		status: LinkStatus{Name: name, Kind: "vlan", Parent: pname, DHCP: dhcpOn(v.DHCP, v.Addresses), State: StateNoCarrier},
+	}
+	if err != nil {
+		ls.status.Name, ls.status.State, ls.status.Err = fmt.Sprintf("%s.%d", pname, v.ID), StateFailed, err.Error()
+	}
+	if !m.register(ls) || err != nil {
+		return
+	}
+	l, err := m.ensureVLAN(parent, name, v.ID)
+	if err != nil {
+		m.update(ls, func(s *LinkStatus) { s.State, s.Err = StateFailed, err.Error() })
+		m.log.Error("create VLAN", "link", name, "err", err)
+		return
+	}
+	m.update(ls, func(s *LinkStatus) { s.MAC = l.Attrs().HardwareAddr.String() })
+	m.spawn("link "+name, func() { m.runLink(ls, l) })
+}
+
+func (m *Manager) ensureVLAN(parent netlink.Link, name string, id int) (netlink.Link, error) {
+	if l, err := m.nl.LinkByName(name); err == nil {
+		return l, nil
+	}
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name, attrs.ParentIndex = name, parent.Attrs().Index
+	if err := m.nl.LinkAdd(&netlink.Vlan{LinkAttrs: attrs, VlanId: id}); err != nil {
+		return nil, fmt.Errorf("create VLAN %s (id %d) on %s (is the 8021q module loaded?): %w", name, id, parent.Attrs().Name, err)
+	}
+	l, err := m.nl.LinkByName(name)
+	if err != nil {
+		return nil, fmt.Errorf("find VLAN %s after creating it: %w", name, err)
+	}
+	return l, nil
+}
