@@ -20,8 +20,10 @@ import (
 )
 
 // agentModules are loaded by name because no device alias pulls them in:
-// evdev gives the power button a /dev/input node.
-func agentModules() []string { return []string{"evdev"} }
+// evdev gives the power button a /dev/input node; vfat and its code pages
+// read the KILNCFG partition (nothing runs modprobe for the kernel's
+// own module requests).
+func agentModules() []string { return []string{"evdev", "vfat", "nls_cp437", "nls_ascii"} }
 
 // bringUp runs the boot phases, then reports ready.
 func (a *Agent) bringUp(ctx context.Context) *node {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -155,4 +156,9 @@ func TestNodeConfigFromCmdline(t *testing.T) {
 	if _, ok := find(evs, event.PhaseReady, event.OK); !ok {
 		t.Errorf("a bad override stopped the boot")
 	}
+}
+
+func jsonish(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }

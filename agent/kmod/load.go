@@ -54,6 +54,15 @@ func (l *Loader) Loaded() []string {
 	return append([]string(nil), l.order...)
 }
 
+// IsLoaded reports whether name is in the kernel: built in, listed in
+// /proc/modules when the Loader was made, or inserted by it since.
+func (l *Loader) IsLoaded(name string) bool {
+	n := Name(name)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.loaded[n] || l.db.builtin[n]
+}
+
 // Load inserts name: softdeps pre, hard deps, the module, softdeps post.
 // A built-in or already loaded module is a no-op. A missing soft
 // dependency is ignored, as modprobe does.

@@ -1,0 +1,136 @@
+package firmware
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/kiln-project/kiln/artifact"
+	"github.com/kiln-project/kiln/artifact/deb"
+	"github.com/kiln-project/kiln/spec"
+)
+
+// layouts are where a tree may hold its firmware, in the order they are
+// laid over each other; a tree with none of them is itself the firmware
+// directory. Newer Debian moves lib/firmware under usr/.
+func layouts() []string { return []string{"usr/lib/firmware", "lib/firmware"} }
+
+// unpackedDir is the subdirectory of a derived cache entry that holds the
+// unpacked archive, so the cache's own marker file is never in it.
+const unpackedDir = "tree"
+
+// open fetches one source and returns the firmware directories in it
+// (usually one), unpacking archives into the cache once per digest.
+func open(ctx context.Context, c *artifact.Cache, field string, a spec.Artifact, baseDir string) (artifact.Fetched, []string, error) {
+	f, err := c.Fetch(ctx, field, a, baseDir)
+	if err != nil {
+		return artifact.Fetched{}, nil, err
+	}
+	if f.Dir {
+		return f, firmwareDirs(f.Path), nil
+	}
+	kind, err := sniff(f.Path)
+	if err != nil {
+		return artifact.Fetched{}, nil, fmt.Errorf("%s: %w", field, err)
+	}
+	dir, _, err := c.Derived(ctx, "firmware", f.SHA256, func(ctx context.Context, tmp string) error {
+		return unpack(ctx, kind, f.Path, filepath.Join(tmp, unpackedDir))
+	})
+	if err != nil {
+		return artifact.Fetched{}, nil, fmt.Errorf("%s: unpack %s: %w", field, f.Path, err)
+	}
+	tree := filepath.Join(dir, unpackedDir)
+	roots := firmwareDirs(tree)
+	if kind == kindDeb && len(roots) == 1 && roots[0] == tree {
+		return artifact.Fetched{}, nil, fmt.Errorf("%s: %s has no lib/firmware or usr/lib/firmware; is it a firmware package?", field, f.Path)
+	}
+	return f, roots, nil
+}
+
+// firmwareDirs returns the layouts present in tree, else tree itself.
+// Where lib is a link to usr/lib (a merged-usr root) both name one
+// directory, which is returned once.
+func firmwareDirs(tree string) []string {
+	var dirs []string
+	for _, l := range layouts() {
+		d, err := filepath.EvalSymlinks(filepath.Join(tree, l))
+		if err != nil {
+			continue
+		}
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() && !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	if len(dirs) == 0 {
+		return []string{tree}
+	}
+	return dirs
+}
+
+type archiveKind int
+
+const (
+	kindDeb archiveKind = iota + 1
+	kindTar
+)
+
+// sniff tells a .deb from a (possibly compressed) tarball by content, so
+// cached downloads, which are named by digest, are recognised too.
+func sniff(p string) (archiveKind, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, fmt.Errorf("open %s: %w", p, err)
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	if magic, _ := br.Peek(8); string(magic) == "!<arch>\n" {
+		return kindDeb, nil
+	}
+	d, err := deb.Decompress(br)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", p, err)
+	}
+	defer d.Close()
+	// Every tar Go and GNU tar write has "ustar" at offset 257.
+	block := make([]byte, 512)
+	if _, err := io.ReadFull(d, block); err == nil && bytes.HasPrefix(block[257:], []byte("ustar")) {
+		return kindTar, nil
+	}
+	return 0, fmt.Errorf("%s is neither a .deb, a tarball nor a directory; give a firmware package, a tar(.gz|.xz|.zst) or a directory laid out like /lib/firmware", p)
+}
+
+func unpack(ctx context.Context, kind archiveKind, src, dst string) error {
+	if kind == kindDeb {
+		return deb.Extract(ctx, src, dst, keepFirmware)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("open tarball: %w", err)
+	}
+	defer f.Close()
+	d, err := deb.Decompress(f)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", src, err)
+	}
+	defer d.Close()
+	if err := deb.ExtractTar(ctx, d, dst, nil); err != nil {
+		return fmt.Errorf("extract %s: %w", src, err)
+	}
+	return nil
+}
+
+// keepFirmware takes only the firmware of a .deb, not its docs.
+func keepFirmware(name string) bool {
+	for _, l := range layouts() {
+		if name == l || strings.HasPrefix(name, l+"/") {
+			return true
+		}
+	}
+	return false
+}
