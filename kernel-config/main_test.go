@@ -2,7 +2,6 @@ package kernelconfig
 
 import (
 	"bufio"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,22 +18,10 @@ var realTree string
 
 // release is the kernel release of realTree (from the package name, so a
 // newer Debian kernel needs no test change).
-var release string
+func release() string { return filepath.Base(realTree) }
 
 func TestMain(m *testing.M) {
-	tmp, err := os.MkdirTemp("", "kiln-kernelconfig-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := 1
-	if realTree, err = testkernel.Extract(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	} else {
-		release = filepath.Base(realTree)
-		code = m.Run()
-	}
-	os.RemoveAll(tmp)
+	code := testkernel.RunWithTree(m, &realTree)
 	os.Exit(code)
 }
 

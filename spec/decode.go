@@ -156,7 +156,7 @@ func (d *decoder) unknownField(k *yaml.Node, path string, fields fieldList) {
 		d.errorf(k, path, "%s (fields here: %s)", hint, here)
 		return
 	}
-	if best, ok := closest(k.Value, names); ok {
+	if best, ok := Closest(k.Value, names); ok {
 		d.errorf(k, path, "unknown field; did you mean %q? (fields here: %s)", best, here)
 		return
 	}

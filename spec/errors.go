@@ -71,9 +71,11 @@ func (es Errors) sortByPosition() {
 	})
 }
 
-// closest returns the candidate nearest to name by edit distance, if it
-// is near enough to be a plausible typo.
-func closest(name string, candidates []string) (string, bool) {
+// Closest returns the candidate nearest to name by edit distance, if it
+// is near enough to be a plausible typo. On a tie the earlier candidate
+// wins, so pass them sorted for a stable answer. Other packages use it
+// for their own "did you mean" hints about spec values.
+func Closest(name string, candidates []string) (string, bool) {
 	best, bestDist := "", -1
 	for _, c := range candidates {
 		d := editDistance(strings.ToLower(name), c)

@@ -230,9 +230,9 @@ func TestClosest(t *testing.T) {
 		{"initrd", "", false},
 	}
 	for _, tt := range tests {
-		got, ok := closest(tt.name, fields)
+		got, ok := Closest(tt.name, fields)
 		if ok != tt.ok || (ok && got != tt.want) {
-			t.Errorf("closest(%q) = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
+			t.Errorf("Closest(%q) = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
 		}
 	}
 }

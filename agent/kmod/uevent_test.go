@@ -274,3 +274,41 @@ func TestUeventFromKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestServeReportsErrorsAndGoesOn shrinks the buffer so the kernel's
+// messages arrive truncated: each is reported and the loop keeps reading.
+func TestServeReportsErrorsAndGoesOn(t *testing.T) {
+	s, err := OpenUevents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.buf = make([]byte, 16)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reports := make(chan Hotplug, 64)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		s.Serve(ctx, NewLoader(hotplugDB(t), (&recorder{}).insert, nil), func(h Hotplug) {
+			select {
+			case reports <- h:
+			default:
+			}
+		})
+	}()
+	for i := range 2 {
+		if err := os.WriteFile("/sys/class/net/lo/uevent", []byte("add"), 0); err != nil {
+			t.Fatalf("trigger uevent for lo: %v", err)
+		}
+		select {
+		case h := <-reports:
+			if h.Err == nil || !strings.Contains(h.Err.Error(), "truncated to 16") || h.Action != "" || h.Loaded != nil {
+				t.Fatalf("report %d = %+v, want a truncation error only", i, h)
+			}
+		case <-ctx.Done():
+			t.Fatalf("no error report %d within 10s", i)
+		}
+	}
+	cancel()
+	<-served
+}

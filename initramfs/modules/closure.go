@@ -3,9 +3,12 @@ package modules
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/kiln-project/kiln/spec"
 )
 
 // Set is the closure of a list of wanted modules: what to pack.
@@ -113,38 +116,10 @@ func (ix *Index) notFound(name string) error {
 // suggest returns the known module name closest to name, if it is close
 // enough to be a likely typo.
 func (ix *Index) suggest(name string) string {
-	best, bestDist := "", len(name)/3+2
-	consider := func(n string) {
-		if d := editDistance(name, n); d < bestDist || (d == bestDist && n < best) {
-			best, bestDist = n, d
-		}
+	names := slices.Sorted(maps.Keys(ix.mods))
+	names = append(names, slices.Sorted(maps.Keys(ix.builtin))...)
+	if s, ok := spec.Closest(name, names); ok {
+		return s
 	}
-	for n := range ix.mods {
-		consider(n)
-	}
-	for n := range ix.builtin {
-		consider(n)
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }

@@ -26,8 +26,8 @@ func TestClosureRealKernel(t *testing.T) {
 		{want: []string{"vfio"}, contains: []string{"vfio", "vfio_iommu_type1"}},
 		{want: []string{"ext4"}, mods: []string{}, builtin: []string{"ext4"}},
 		{want: []string{"crc32c"}, mods: []string{"crc32c_intel"}, builtin: []string{"crc32c_generic"}},
-		{want: []string{"virtio_nett"}, errContains: `module "virtio_nett" not found in kernel ` + release + `; did you mean "virtio_net"?`},
-		{want: []string{"overlay", "zzzqqqxxxyyy"}, errContains: `module "zzzqqqxxxyyy" not found in kernel ` + release},
+		{want: []string{"virtio_nett"}, errContains: `module "virtio_nett" not found in kernel ` + release() + `; did you mean "virtio_net"?`},
+		{want: []string{"overlay", "zzzqqqxxxyyy"}, errContains: `module "zzzqqqxxxyyy" not found in kernel ` + release()},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.want, ","), func(t *testing.T) {

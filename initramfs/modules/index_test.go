@@ -24,8 +24,8 @@ func TestScanRealKernel(t *testing.T) {
 	if !slices.IsSorted(ix.Names()) {
 		t.Error("Names() not sorted")
 	}
-	if ix.Release() != release {
-		t.Errorf("Release() = %q, want %q", ix.Release(), release)
+	if ix.Release() != release() {
+		t.Errorf("Release() = %q, want %q", ix.Release(), release())
 	}
 	vn, ok := ix.Module("virtio_net")
 	if !ok {
@@ -88,7 +88,7 @@ func TestScanCompressed(t *testing.T) {
 		".xz":  "kernel/lib/libcrc32c.ko",
 		".zst": "kernel/net/openvswitch/vport-gre.ko",
 	}
-	dir := filepath.Join(t.TempDir(), release)
+	dir := filepath.Join(t.TempDir(), release())
 	orig := scanReal(t)
 	for ext, rel := range src {
 		raw, err := os.ReadFile(filepath.Join(realTree, rel))

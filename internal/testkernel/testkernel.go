@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // Env names the kernel .deb explicitly; the Makefile sets it.
@@ -95,4 +96,21 @@ func CountModules(root string) (int, error) {
 		return err
 	})
 	return n, err
+}
+
+// RunWithTree is a TestMain body: it unpacks the kernel once into a temp
+// directory, points *tree at its module tree, runs the tests and cleans
+// up. It returns the exit code for os.Exit.
+func RunWithTree(m *testing.M, tree *string) int {
+	tmp, err := os.MkdirTemp("", "kiln-testkernel-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	if *tree, err = Extract(tmp); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
 }
