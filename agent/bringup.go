@@ -30,7 +30,7 @@ func (a *Agent) bringUp(ctx context.Context) *node {
 	n := &node{cmdline: Cmdline{}}
 	phases := []Phase{
 		{Name: "mounts", Critical: true, Run: a.mounts},
-		{Name: "modules", Run: n.loadModules},
+		{Name: "modules", Run: func(ctx context.Context) (Outcome, error) { return n.loadModules(ctx, a.em) }},
 		{Name: "config", Run: n.loadConfig},
 		{Name: "entropy", Run: waitEntropy},
 		{Name: "network", Run: func(ctx context.Context) (Outcome, error) { return n.network(ctx, a.log) }},
@@ -111,7 +111,7 @@ func reportErr(rep nodecfg.Report) error {
 	return fmt.Errorf("%d node config sources failed and were ignored", rep.Failed())
 }
 
-func (n *node) loadModules(ctx context.Context) (Outcome, error) {
+func (n *node) loadModules(ctx context.Context, em Emitter) (Outcome, error) {
 	var uts unix.Utsname
 	if err := unix.Uname(&uts); err != nil {
 		return Outcome{}, fmt.Errorf("uname: %w", err)
@@ -137,8 +137,16 @@ func (n *node) loadModules(ctx context.Context) (Outcome, error) {
 			errs = append(errs, l.Load(m))
 		}
 	}
+	// Listen before coldplug so a device that appears meanwhile is not
+	// missed; the Loader skips what coldplug already loaded.
+	sock, serr := kmod.OpenUevents()
 	rep, err := kmod.Coldplug(ctx, l, "/sys")
 	errs = append(errs, err)
+	if serr != nil {
+		errs = append(errs, fmt.Errorf("hotplug: %w", serr))
+	} else {
+		Go(em, "hotplug", func() { sock.Serve(ctx, l, hotplugReporter(em)) })
+	}
 	return Outcome{Data: map[string]any{"loaded": rep.Loaded, "rounds": rep.Rounds,
 		"devices": rep.Devices, "failed": rep.Failed}}, errors.Join(errs...)
 }
@@ -208,4 +216,16 @@ func (a *Agent) watchPowerButton(ctx context.Context) (Outcome, error) {
 		})
 	}
 	return Outcome{Data: map[string]any{"devices": strings.Join(devs, ",")}}, nil
+}
+
+// hotplugReporter turns each hotplug load into an event.
+func hotplugReporter(em Emitter) func(kmod.Hotplug) {
+	return func(h kmod.Hotplug) {
+		ev := event.Event{Phase: "hotplug", Status: event.OK, Data: map[string]any{
+			"action": h.Action, "devpath": h.Devpath, "modalias": h.Modalias, "loaded": h.Loaded}}
+		if h.Err != nil {
+			ev.Status, ev.Error = event.Fail, h.Err.Error()
+		}
+		em.Emit(ev)
+	}
 }

@@ -16,10 +16,6 @@ import (
 // extracted once for all tests.
 var realTree string
 
-// release is the kernel release of realTree (from the package name, so a
-// newer Debian kernel needs no test change).
-func release() string { return filepath.Base(realTree) }
-
 func TestMain(m *testing.M) {
 	code := testkernel.RunWithTree(m, &realTree)
 	os.Exit(code)

@@ -57,15 +57,17 @@ func Collect(ctx context.Context, c *artifact.Cache, fw spec.Firmware, baseDir s
 	t := newTree()
 	for i, a := range fw.Sources {
 		field := fmt.Sprintf("firmware.sources[%d]", i)
-		f, root, err := open(ctx, c, field, a, baseDir)
+		f, roots, err := open(ctx, c, field, a, baseDir)
 		if err != nil {
 			return Result{}, err
 		}
-		src, err := scan(root)
-		if err != nil {
-			return Result{}, fmt.Errorf("%s: %w", field, err)
+		for _, root := range roots {
+			src, err := scan(ctx, root)
+			if err != nil {
+				return Result{}, fmt.Errorf("%s: %w", field, err)
+			}
+			t.overlay(src)
 		}
-		t.overlay(src)
 		res.Inputs = append(res.Inputs, f)
 	}
 	p := &packer{tree: t, entries: map[string]cpio.Entry{}}

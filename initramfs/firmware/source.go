@@ -68,6 +68,10 @@ func firmwareDirs(tree string) []string {
 		}
 	}
 	if len(dirs) == 0 {
+		// A walk does not descend into a symlinked root.
+		if d, err := filepath.EvalSymlinks(tree); err == nil {
+			return []string{d}
+		}
 		return []string{tree}
 	}
 	return dirs
