@@ -14,8 +14,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kiln-project/kiln/artifact"
 	"github.com/kiln-project/kiln/artifact/kernel"
 	"github.com/kiln-project/kiln/initramfs/cpio"
+	"github.com/kiln-project/kiln/initramfs/firmware"
 	"github.com/kiln-project/kiln/spec"
 )
 
@@ -30,6 +32,8 @@ type Inputs struct {
 	// to; empty when agent.debug_shell is off.
 	Busybox     string
 	BusyboxCmds []string
+	// Cache fetches firmware sources.
+	Cache *artifact.Cache
 	// Epoch is every file's mtime (SOURCE_DATE_EPOCH).
 	Epoch int64
 	Log   *slog.Logger
@@ -43,6 +47,10 @@ type Initramfs struct {
 	Modules []string // packed loadable modules
 	Builtin []string // wanted modules the kernel has built in
 	Sets    []string // what each named module set held, one line a set
+	// Firmware lists the packed firmware files and Inputs its sources.
+	Firmware        []string
+	FirmwareMissing []string
+	Inputs          []artifact.Fetched
 }
 
 // Build writes the compressed archive to out via a temp file beside it.
@@ -51,14 +59,20 @@ func Build(ctx context.Context, in Inputs, out string) (Initramfs, error) {
 	if err != nil {
 		return Initramfs{}, err
 	}
+	fw, err := firmware.Collect(ctx, in.Cache, in.Spec.Firmware, in.Spec.Dir, mods.firmware)
+	if err != nil {
+		return Initramfs{}, err
+	}
 	entries := baseEntries(in)
 	entries = append(entries, mods.entries...)
+	entries = append(entries, fw.Entries...)
 	entries = append(entries, debugEntries(in)...)
 	sum, size, err := writeArchive(out, entries, in.Epoch)
 	if err != nil {
 		return Initramfs{}, err
 	}
-	return Initramfs{Path: out, SHA256: sum, Size: size, Modules: mods.names, Builtin: mods.builtin, Sets: mods.sets}, nil
+	return Initramfs{Path: out, SHA256: sum, Size: size, Modules: mods.names, Builtin: mods.builtin,
+		Sets: mods.sets, Firmware: fw.Packed, FirmwareMissing: fw.Missing, Inputs: fw.Inputs}, nil
 }
 
 // Paths the agent expects (see agent.SpecPath and friends; the agent and

@@ -132,3 +132,34 @@ func TestBuildUnknownModuleWritesNothing(t *testing.T) {
 		t.Fatalf("left %v behind", ents)
 	}
 }
+
+// TestBuildPacksFirmware: with firmware.all, every file of a firmware
+// directory lands under lib/firmware.
+func TestBuildPacksFirmware(t *testing.T) {
+	k := realKernel(t)
+	dir := t.TempDir()
+	fwDir := filepath.Join(dir, "fw", "lib", "firmware", "acme")
+	if err := os.MkdirAll(fwDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(fwDir, "nic.bin"), []byte("blob"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	specBytes := []byte("name: t\nkernel:\n  deb: k.deb\n  modules: [virtio]\nfirmware:\n  sources: [fw]\n  all: true\n")
+	s, err := spec.Parse(filepath.Join(dir, "kiln.yaml"), specBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Dir = dir
+	in := Inputs{Spec: s, SpecBytes: specBytes, Kernel: k, Agent: "/bin/true", Cache: &artifact.Cache{Dir: t.TempDir()}}
+	ir, err := Build(context.Background(), in, filepath.Join(dir, "i.cpio.zst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := readArchive(t, ir.Path)["lib/firmware/acme/nic.bin"]; !ok || r.FileSize != 4 {
+		t.Fatalf("firmware not packed: %v", ir.Firmware)
+	}
+	if len(ir.Inputs) != 1 || ir.Inputs[0].Field != "firmware.sources[0]" {
+		t.Errorf("firmware inputs = %+v", ir.Inputs)
+	}
+}

@@ -44,10 +44,11 @@ func specModules(s *spec.Spec) []string {
 }
 
 type moduleSelection struct {
-	entries []cpio.Entry
-	names   []string
-	builtin []string
-	sets    []string
+	entries  []cpio.Entry
+	names    []string
+	builtin  []string
+	sets     []string
+	firmware []string // what the packed modules declare (firmware=)
 }
 
 func selectModules(ctx context.Context, in Inputs) (moduleSelection, error) {
@@ -95,7 +96,7 @@ func explainSets(ix *modules.Index, entries []string) ([]string, error) {
 
 func moduleEntries(release, dir string, set *modules.Set) (moduleSelection, error) {
 	base := path.Join("lib/modules", release)
-	sel := moduleSelection{builtin: set.Builtin, entries: []cpio.Entry{cpio.Dir(base, 0o755)}}
+	sel := moduleSelection{builtin: set.Builtin, entries: []cpio.Entry{cpio.Dir(base, 0o755)}, firmware: set.Firmware()}
 	for _, m := range set.Modules {
 		sel.names = append(sel.names, m.Name)
 		sel.entries = append(sel.entries, cpio.FileFrom(path.Join(base, m.RelPath), 0o644, filepath.Join(dir, m.RelPath)))

@@ -14,6 +14,7 @@ type Manifest struct {
 	SourceDateEpoch int64    `json:"source_date_epoch"`
 	Kernel          Kernel   `json:"kernel"`
 	Cmdline         string   `json:"cmdline"`
+	Firmware        []string `json:"firmware,omitempty"`
 	Inputs          []Input  `json:"inputs"`
 	Outputs         []Output `json:"outputs"`
 }

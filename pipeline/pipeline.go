@@ -67,6 +67,9 @@ type Result struct {
 // On error nothing is left behind.
 func Build(ctx context.Context, o Options) (*Result, error) {
 	start := time.Now()
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
 	s, err := spec.Load(o.SpecPath)
 	if err != nil {
 		return nil, err
@@ -134,7 +137,7 @@ func (o Options) buildBinaries(ctx context.Context, s *spec.Spec) (binaries, err
 
 func (o Options) writeOutputs(ctx context.Context, st *stage, s *spec.Spec, specBytes []byte, k kernel.Kernel, bins binaries) (Manifest, []string, error) {
 	o.step("initramfs")
-	in := initramfs.Inputs{Spec: s, SpecBytes: specBytes, Kernel: k, Agent: bins.agent.Path, Epoch: o.Epoch, Log: o.Log}
+	in := initramfs.Inputs{Spec: s, SpecBytes: specBytes, Kernel: k, Agent: bins.agent.Path, Cache: o.Cache, Epoch: o.Epoch, Log: o.Log}
 	if bins.bb != nil {
 		in.Busybox, in.BusyboxCmds = bins.bb.Path, bins.bbCmds
 	}
@@ -152,6 +155,14 @@ func (o Options) writeOutputs(ctx context.Context, st *stage, s *spec.Spec, spec
 	m := Manifest{Kiln: Version, Name: s.Name, SourceDateEpoch: o.Epoch, Cmdline: cmdline,
 		Kernel: Kernel{Release: k.Release, Modules: ir.Modules, Builtin: ir.Builtin}}
 	m.Inputs = inputs(o.SpecPath, specBytes, k, bins)
+	for _, f := range ir.Inputs {
+		m.Inputs = append(m.Inputs, Input{Field: f.Field, Source: displaySource(f), SHA256: f.SHA256, Size: f.Size})
+	}
+	m.Firmware = ir.Firmware
+	if len(ir.FirmwareMissing) > 0 {
+		o.Log.Info("firmware the packed modules declare but no firmware source has", "count", len(ir.FirmwareMissing))
+		o.Log.Debug("missing firmware", "files", ir.FirmwareMissing)
+	}
 	for _, name := range []string{VmlinuzName, InitramfsName, CmdlineName} {
 		sum, size, err := artifact.FileHash(ctx, st.path(name))
 		if err != nil {

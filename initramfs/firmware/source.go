@@ -46,17 +46,28 @@ func open(ctx context.Context, c *artifact.Cache, field string, a spec.Artifact,
 		return artifact.Fetched{}, nil, fmt.Errorf("%s: unpack %s: %w", field, f.Path, err)
 	}
 	tree := filepath.Join(dir, unpackedDir)
-	roots := firmwareDirs(tree)
-	if kind == kindDeb && len(roots) == 1 && roots[0] == tree {
+	if kind == kindDeb && len(layoutDirs(tree)) == 0 {
 		return artifact.Fetched{}, nil, fmt.Errorf("%s: %s has no lib/firmware or usr/lib/firmware; is it a firmware package?", field, f.Path)
 	}
-	return f, roots, nil
+	return f, firmwareDirs(tree), nil
 }
 
 // firmwareDirs returns the layouts present in tree, else tree itself.
-// Where lib is a link to usr/lib (a merged-usr root) both name one
-// directory, which is returned once.
 func firmwareDirs(tree string) []string {
+	if dirs := layoutDirs(tree); len(dirs) > 0 {
+		return dirs
+	}
+	// A walk does not descend into a symlinked root.
+	if d, err := filepath.EvalSymlinks(tree); err == nil {
+		return []string{d}
+	}
+	return []string{tree}
+}
+
+// layoutDirs returns the layouts present in tree, resolved. Where lib is
+// a link to usr/lib (a merged-usr root) both name one directory, which
+// is returned once.
+func layoutDirs(tree string) []string {
 	var dirs []string
 	for _, l := range layouts() {
 		d, err := filepath.EvalSymlinks(filepath.Join(tree, l))
@@ -66,13 +77,6 @@ func firmwareDirs(tree string) []string {
 		if fi, err := os.Stat(d); err == nil && fi.IsDir() && !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
 		}
-	}
-	if len(dirs) == 0 {
-		// A walk does not descend into a symlinked root.
-		if d, err := filepath.EvalSymlinks(tree); err == nil {
-			return []string{d}
-		}
-		return []string{tree}
 	}
 	return dirs
 }

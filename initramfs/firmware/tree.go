@@ -17,7 +17,7 @@ const maxLinks = 40
 // lib/firmware.
 type node struct {
 	// src is the file on disk (files only).
-	src string
+	src  string
 	link bool
 	// raw is a symlink's target as written.
 	raw string
