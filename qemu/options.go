@@ -52,6 +52,10 @@ type Options struct {
 	Stdin io.Reader
 	// Binary is the QEMU to run; default qemu-system-x86_64.
 	Binary string
+	// GuestFwd forwards a guest address to a host service on loopback,
+	// e.g. "tcp:10.0.2.100:80-tcp:127.0.0.1:8080": the guest can reach
+	// that one port even with restrict=on, and nothing else.
+	GuestFwd []string
 	// ExtraArgs go last on QEMU's command line. Networking arguments
 	// among them must be user-mode with restrict=on.
 	ExtraArgs []string
@@ -94,6 +98,11 @@ func (o Options) withDefaults() (Options, error) {
 	if err := checkNetArgs(o.ExtraArgs); err != nil {
 		return o, fmt.Errorf("qemu options: ExtraArgs: %w", err)
 	}
+	for _, r := range o.GuestFwd {
+		if err := checkGuestFwd(r); err != nil {
+			return o, fmt.Errorf("qemu options: GuestFwd: %w", err)
+		}
+	}
 	return o, nil
 }
 
@@ -125,7 +134,7 @@ func (o Options) args(accel string) []string {
 		"-device", "virtio-rng-pci",
 		// restrict=on: the guest reaches nothing outside QEMU's own
 		// user-mode network. That is a hard rule.
-		"-netdev", "user,id=n0,restrict=on",
+		"-netdev", "user,id=n0,restrict=on"+guestFwd(o.GuestFwd),
 		"-device", "virtio-net-pci,netdev=n0",
 	)
 	return append(a, o.ExtraArgs...)
@@ -168,4 +177,23 @@ func hasOpt(opts, key string, vals ...string) bool {
 		}
 	}
 	return false
+}
+
+// guestFwd renders guestfwd= options for the user-mode netdev.
+func guestFwd(rules []string) string {
+	var b strings.Builder
+	for _, r := range rules {
+		b.WriteString(",guestfwd=" + r)
+	}
+	return b.String()
+}
+
+// checkGuestFwd allows only "tcp:GUEST:PORT-tcp:127.x.x.x:PORT": the
+// guest may reach a service on this machine's loopback, nowhere else.
+func checkGuestFwd(r string) error {
+	_, host, ok := strings.Cut(r, "-")
+	if !ok || !strings.HasPrefix(r, "tcp:") || !strings.HasPrefix(host, "tcp:127.") {
+		return fmt.Errorf("%q: want tcp:GUEST-IP:PORT-tcp:127.0.0.1:PORT", r)
+	}
+	return nil
 }
