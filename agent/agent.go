@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiln-project/kiln/agent/boot"
 	"github.com/kiln-project/kiln/agent/events"
+	"github.com/kiln-project/kiln/agent/kmod"
 	"github.com/kiln-project/kiln/agent/netconf"
 	"github.com/kiln-project/kiln/spec"
 	"github.com/kiln-project/kiln/spec/event"
@@ -119,5 +120,6 @@ type node struct {
 	spec       *spec.Spec
 	release    string
 	net        *netconf.Manager
+	loader     *kmod.Loader // loads what later phases need by name
 	kernelNTP  []string
 }

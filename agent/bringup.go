@@ -131,6 +131,7 @@ func (n *node) loadModules(ctx context.Context, em Emitter) (Outcome, error) {
 		f.Close()
 	}
 	l := kmod.NewLoader(db, kmod.Insert, already)
+	n.loader = l
 	var errs []error
 	for _, m := range agentModules() {
 		if db.Known(m) {

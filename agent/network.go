@@ -8,6 +8,7 @@ import (
 	"github.com/kiln-project/kiln/agent/netconf"
 	"github.com/kiln-project/kiln/agent/nodecfg"
 	"github.com/kiln-project/kiln/agent/timesync"
+	"github.com/kiln-project/kiln/spec"
 )
 
 // network brings the links up. It returns once every link is configured
@@ -27,6 +28,9 @@ func (n *node) network(ctx context.Context, log *slog.Logger) (Outcome, error) {
 		if kip.Hostname != "" && n.spec.Hostname == "" {
 			n.spec.Hostname = kip.Hostname
 		}
+	}
+	if err := n.loadFor(cfg); err != nil {
+		return Outcome{}, err
 	}
 	m, err := netconf.Up(ctx, cfg, netconf.Options{Logger: log})
 	if err != nil {
@@ -78,4 +82,21 @@ func (n *node) syncTime(ctx context.Context) (Outcome, error) {
 	}
 	return Outcome{Data: map[string]any{"server": r.Server, "offset_ms": r.Offset.Milliseconds(),
 		"stepped": r.Stepped, "rtt_ms": r.RTT.Milliseconds()}}, nil
+}
+
+// loadFor loads the modules a network config needs that no device alias
+// brings in: 8021q for VLANs (the builder packed it).
+func (n *node) loadFor(cfg spec.Network) error {
+	if n.loader == nil {
+		return nil
+	}
+	for _, i := range cfg.Interfaces {
+		if len(i.VLANs) > 0 {
+			if err := n.loader.Load("8021q"); err != nil {
+				return fmt.Errorf("network.interfaces: VLANs need 8021q: %w", err)
+			}
+			return nil
+		}
+	}
+	return nil
 }

@@ -8,11 +8,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/kiln-project/kiln/internal/testkernel"
 	"github.com/kiln-project/kiln/qemu"
 	"github.com/kiln-project/kiln/spec/event"
 )
@@ -75,4 +77,46 @@ func TestConfigURLAndSilentNIC(t *testing.T) {
 	if _, ok := find(res.Events, event.PhaseReady, event.OK); !ok {
 		t.Errorf("not ready")
 	}
+}
+
+// TestVLANAndStatic boots a spec with DHCP on eth0 (MTU 1400) and a
+// static address on an 802.1Q sub-interface of it: the builder packs
+// 8021q, the agent loads it and creates eth0.7. This host's own kernel
+// has no 8021q, so this is where VLANs are tested for real.
+func TestVLANAndStatic(t *testing.T) {
+	e := setup(t)
+	deb, err := testkernel.Deb()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	specPath := filepath.Join(dir, "kiln.yaml")
+	body := "name: vlan\nkernel:\n  deb: " + deb + "\n  modules: [virtio]\n" +
+		"network:\n  wait: 10s\n  dns: [192.0.2.53]\n  interfaces:\n" +
+		"    - match: {name: eth0}\n      mtu: 1400\n      vlans:\n        - {id: 7, addresses: [192.0.2.7/24]}\n"
+	if err := os.WriteFile(specPath, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	e.mustKiln(t, 10*time.Minute, "build", "-f", specPath, "-o", out)
+	r := e.mustKiln(t, 4*time.Minute, "run", out, "--accel", "tcg", "--timeout", "3m", "--append", "kiln.poweroff=ready")
+	evs := events(t, r.stdout)
+	nw, ok := find(evs, "network", event.OK)
+	if !ok {
+		t.Fatalf("no network event\n%s", tail(r.stdout))
+	}
+	got := map[string]map[string]any{}
+	links, _ := nw.Data["links"].([]any)
+	for _, l := range links {
+		if m, ok := l.(map[string]any); ok {
+			got[m["name"].(string)] = m
+		}
+	}
+	if v := got["eth0.7"]; v == nil || v["state"] != "configured" || !slices.Contains(strs(v["addresses"]), "192.0.2.7/24") {
+		t.Errorf("eth0.7 not configured with 192.0.2.7/24: %v", nw.Data)
+	}
+	if p := got["eth0"]; p == nil || p["state"] != "configured" {
+		t.Errorf("eth0 not configured: %v", nw.Data)
+	}
+
 }
