@@ -14,6 +14,7 @@ check losetup mount
 check dnsmasq dnsmasq-base
 check mkfs.vfat dosfstools
 check mcopy mtools
+check chronyd chrony
 [ -e /usr/share/OVMF/OVMF_CODE.fd ] || need="$need ovmf"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
@@ -22,4 +23,12 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "==> apt-get install$need"
 apt-get update -q
+# Tests start chronyd and dnsmasq themselves inside network namespaces;
+# keep the packages' own services from starting (and reaching out).
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
+fi
+trap '[ -n "$made_policy" ] && rm -f "$policy"' EXIT
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need
