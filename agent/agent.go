@@ -108,6 +108,7 @@ func (a *Agent) doShutdown(act boot.Action) {
 		ev.Msg = fmt.Sprintf("%d filesystems stayed mounted", len(errs))
 	}
 	a.em.Emit(ev)
+	a.em.Drain()
 	if err := boot.Halt(act); err != nil {
 		a.em.Emit(event.Event{Phase: "shutdown", Status: event.Fail, Error: err.Error()})
 	}

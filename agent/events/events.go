@@ -25,6 +25,39 @@ type Emitter struct {
 	uptime   func() time.Duration
 }
 
+// tty is a console opened by path. When a session that had it as its
+// controlling terminal ends (the debug shell exits), the kernel hangs the
+// tty up and every open file of it fails with EIO; reopening gets a
+// working one.
+type tty struct {
+	path string
+	f    *os.File
+}
+
+func openTTY(path string) (*tty, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &tty{path: path, f: f}, nil
+}
+
+func (t *tty) Write(p []byte) (int, error) {
+	n, err := t.f.Write(p)
+	// A hangup in progress can fail the reopen too; give it a moment.
+	for i := 0; err != nil && i < 3; i++ {
+		if f, oerr := os.OpenFile(t.path, os.O_WRONLY|unix.O_NOCTTY, 0); oerr == nil {
+			t.f.Close()
+			t.f = f
+			if n, err = t.f.Write(p); err == nil {
+				return n, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return n, err
+}
+
 // New returns an Emitter writing to w until Attach finds the consoles.
 func New(w io.Writer) *Emitter {
 	return &Emitter{consoles: []io.Writer{w}, uptime: Uptime}
@@ -42,11 +75,11 @@ func (e *Emitter) Attach(sysDir, devDir string) ([]string, error) {
 	var ws []io.Writer
 	var names []string
 	for _, name := range strings.Fields(string(b)) {
-		f, err := os.OpenFile(filepath.Join(devDir, name), os.O_WRONLY|unix.O_NOCTTY, 0)
+		t, err := openTTY(filepath.Join(devDir, name))
 		if err != nil {
 			continue
 		}
-		ws = append(ws, f)
+		ws = append(ws, t)
 		names = append(names, name)
 	}
 	if len(ws) == 0 {
@@ -89,4 +122,17 @@ func Uptime() time.Duration {
 		return 0
 	}
 	return time.Duration(ts.Nano())
+}
+
+// Drain waits until every console has sent what was written to it: the
+// last events before a power off must leave the UART first.
+func (e *Emitter) Drain() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, w := range e.consoles {
+		if t, ok := w.(*tty); ok {
+			// TCSBRK with a non-zero argument is tcdrain(3).
+			_ = unix.IoctlSetInt(int(t.f.Fd()), unix.TCSBRK, 1)
+		}
+	}
 }

@@ -64,3 +64,23 @@ func TestAttachNoConsoles(t *testing.T) {
 		t.Fatal("want error without active consoles")
 	}
 }
+
+// TestTTYReopensAfterFailure: a write that fails (as on a hung-up tty)
+// is retried once on a freshly opened file.
+func TestTTYReopensAfterFailure(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ttyS0")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := openTTY(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.f.Close() // writes to it now fail, like EIO after a hangup
+	if _, err := c.Write([]byte("after\n")); err != nil {
+		t.Fatalf("write after reopen: %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "after\n" {
+		t.Fatalf("file = %q", b)
+	}
+}
