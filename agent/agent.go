@@ -98,6 +98,7 @@ func (a *Agent) doShutdown(act boot.Action) {
 	a.em.Emit(event.Event{Phase: "shutdown", Status: event.Start, Data: map[string]any{"action": act.String()}})
 	start := time.Now()
 	boot.StopProcesses(5 * time.Second)
+	a.em.Reopen()
 	var errs []error
 	if f, err := boot.MountsFile(); err == nil {
 		errs = boot.UnmountAll(f)

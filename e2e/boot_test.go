@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kiln-project/kiln/pipeline"
 	"github.com/kiln-project/kiln/spec/event"
 )
 
@@ -53,8 +54,7 @@ func strs(v any) []string {
 // minimal example, boot it under TCG, and read the agent's events.
 func TestMinimalBootsToReady(t *testing.T) {
 	e := setup(t)
-	out := filepath.Join(t.TempDir(), "minimal")
-	e.mustKiln(t, 10*time.Minute, "build", "-f", "examples/minimal/kiln.yaml", "-o", out)
+	out := e.buildExample(t, "minimal")
 	r := e.mustKiln(t, 4*time.Minute, "run", out, "--accel", "auto", "--timeout", "3m", "--append", "kiln.poweroff=ready")
 	evs := events(t, r.stdout)
 
@@ -107,7 +107,7 @@ func TestBuildIsReproducible(t *testing.T) {
 	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	e.mustKiln(t, 10*time.Minute, "build", "-f", "examples/minimal/kiln.yaml", "-o", a)
 	e.mustKiln(t, 5*time.Minute, "build", "-f", "examples/minimal/kiln.yaml", "-o", b)
-	for _, f := range []string{"initramfs.cpio.zst", "manifest.json", "vmlinuz", "cmdline"} {
+	for _, f := range []string{pipeline.InitramfsName, pipeline.ManifestName, pipeline.VmlinuzName, pipeline.CmdlineName} {
 		x, err1 := os.ReadFile(filepath.Join(a, f))
 		y, err2 := os.ReadFile(filepath.Join(b, f))
 		if err1 != nil || err2 != nil {
@@ -141,8 +141,7 @@ func checkNetwork(t *testing.T, evs []event.Event) {
 // node-level fields, and a bad one is reported and ignored.
 func TestNodeConfigFromCmdline(t *testing.T) {
 	e := setup(t)
-	out := filepath.Join(t.TempDir(), "minimal")
-	e.mustKiln(t, 10*time.Minute, "build", "-f", "examples/minimal/kiln.yaml", "-o", out)
+	out := e.buildExample(t, "minimal")
 	r := e.mustKiln(t, 4*time.Minute, "run", out, "--accel", "tcg", "--timeout", "3m",
 		"--append", "kiln.poweroff=ready kiln.hostname=rack7-node3 kiln.dns=not-an-ip")
 	evs := events(t, r.stdout)

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kiln-project/kiln/qemu"
 	"github.com/kiln-project/kiln/spec/event"
@@ -19,8 +18,7 @@ import (
 func TestKilncfgPartition(t *testing.T) {
 	e := setup(t)
 	dir := t.TempDir()
-	out := filepath.Join(dir, "minimal")
-	e.mustKiln(t, 10*time.Minute, "build", "-f", "examples/minimal/kiln.yaml", "-o", out)
+	out := e.buildExample(t, "minimal")
 
 	img := filepath.Join(dir, "kilncfg.img")
 	node := filepath.Join(dir, "node.yaml")
@@ -35,17 +33,11 @@ func TestKilncfgPartition(t *testing.T) {
 			t.Fatalf("%v: %v\n%s", c, err, b)
 		}
 	}
-	cmdline, err := os.ReadFile(filepath.Join(out, "cmdline"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var console strings.Builder
-	res, err := qemu.Run(context.Background(), qemu.Options{
-		Kernel: filepath.Join(out, "vmlinuz"), Initrd: filepath.Join(out, "initramfs.cpio.zst"),
-		Cmdline: strings.TrimSpace(string(cmdline)) + " kiln.poweroff=ready", Accel: "tcg",
-		Timeout: 3 * time.Minute, Console: &console,
-		ExtraArgs: []string{"-drive", "file=" + img + ",if=virtio,format=raw,readonly=on"},
-	})
+	o := vmOptions(t, out, "kiln.poweroff=ready")
+	o.Console = &console
+	o.ExtraArgs = []string{"-drive", "file=" + img + ",if=virtio,format=raw,readonly=on"}
+	res, err := qemu.Run(context.Background(), o)
 	if err != nil {
 		t.Fatalf("boot: %v\n%s", err, tail(console.String()))
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/kiln-project/kiln/internal/testkernel"
+	"github.com/kiln-project/kiln/pipeline"
+	"github.com/kiln-project/kiln/qemu"
 )
 
 // env is what every test shares: the kiln binary and the repository.
@@ -92,4 +94,28 @@ func tail(s string) string {
 		return fmt.Sprintf("...(%d bytes cut)...\n%s", len(s)-n, s[len(s)-n:])
 	}
 	return s
+}
+
+// buildExample builds examples/NAME into a fresh directory and returns it.
+func (e env) buildExample(t *testing.T, name string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name)
+	e.mustKiln(t, 10*time.Minute, "build", "-f", filepath.Join("examples", name, "kiln.yaml"), "-o", out)
+	return out
+}
+
+// vmOptions boots the build in dir under TCG with extra kernel arguments
+// after the ones the build wrote; tests add what else they need.
+func vmOptions(t *testing.T, dir, extra string) qemu.Options {
+	t.Helper()
+	cmdline, err := os.ReadFile(filepath.Join(dir, pipeline.CmdlineName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return qemu.Options{
+		Kernel:  filepath.Join(dir, pipeline.VmlinuzName),
+		Initrd:  filepath.Join(dir, pipeline.InitramfsName),
+		Cmdline: strings.TrimSpace(strings.TrimSpace(string(cmdline)) + " " + extra),
+		Accel:   "tcg", Timeout: 3 * time.Minute,
+	}
 }

@@ -26,8 +26,7 @@ import (
 // for its MAC.
 func TestConfigURLAndSilentNIC(t *testing.T) {
 	e := setup(t)
-	out := filepath.Join(t.TempDir(), "minimal")
-	e.mustKiln(t, 10*time.Minute, "build", "-f", "examples/minimal/kiln.yaml", "-o", out)
+	out := e.buildExample(t, "minimal")
 
 	var mu sync.Mutex
 	var paths []string
@@ -44,20 +43,13 @@ func TestConfigURLAndSilentNIC(t *testing.T) {
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
 
-	cmdline, err := os.ReadFile(filepath.Join(out, "cmdline"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var console strings.Builder
-	res, err := qemu.Run(context.Background(), qemu.Options{
-		Kernel: filepath.Join(out, "vmlinuz"), Initrd: filepath.Join(out, "initramfs.cpio.zst"),
-		Cmdline: strings.TrimSpace(string(cmdline)) + " kiln.poweroff=ready kiln.wait=6s" +
-			" kiln.config=http://10.0.2.100/node/${mac}.yaml",
-		Accel: "tcg", Timeout: 3 * time.Minute, Console: &console,
-		GuestFwd: []string{"tcp:10.0.2.100:80-tcp:127.0.0.1:" + u.Port()},
-		// A second NIC with no backend: carrier but nobody answers DHCP.
-		ExtraArgs: []string{"-device", "virtio-net-pci,mac=52:54:00:00:00:02"},
-	})
+	o := vmOptions(t, out, "kiln.poweroff=ready kiln.wait=6s kiln.config=http://10.0.2.100/node/${mac}.yaml")
+	o.Console = &console
+	o.GuestFwd = []string{"tcp:10.0.2.100:80-tcp:127.0.0.1:" + u.Port()}
+	// A second NIC with no backend: carrier but nobody answers DHCP.
+	o.ExtraArgs = []string{"-device", "virtio-net-pci,mac=52:54:00:00:00:02"}
+	res, err := qemu.Run(context.Background(), o)
 	if err != nil {
 		t.Fatalf("boot: %v\n%s", err, tail(console.String()))
 	}

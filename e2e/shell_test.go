@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kiln-project/kiln/qemu"
+	"github.com/kiln-project/kiln/spec/event"
 )
 
 // readyWatcher closes ready once the console shows the ready event.
@@ -36,12 +35,7 @@ func (w *readyWatcher) Write(p []byte) (int, error) {
 // command in the u-root shell on the serial console.
 func TestDemoDebugShell(t *testing.T) {
 	e := setup(t)
-	out := filepath.Join(t.TempDir(), "demo")
-	e.mustKiln(t, 10*time.Minute, "build", "-f", "examples/demo/kiln.yaml", "-o", out)
-	cmdline, err := os.ReadFile(filepath.Join(out, "cmdline"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := e.buildExample(t, "demo")
 	w := &readyWatcher{ready: make(chan struct{})}
 	pr, pw := io.Pipe()
 	defer pw.Close()
@@ -54,15 +48,22 @@ func TestDemoDebugShell(t *testing.T) {
 		time.Sleep(500 * time.Millisecond) // let the shell print its prompt
 		io.WriteString(pw, "cat /etc/os-release\r")
 	}()
-	res, err := qemu.Run(context.Background(), qemu.Options{
-		Kernel: filepath.Join(out, "vmlinuz"), Initrd: filepath.Join(out, "initramfs.cpio.zst"),
-		Cmdline: strings.TrimSpace(string(cmdline)), Accel: "tcg", Timeout: 90 * time.Second,
-		Expect: regexp.MustCompile(`PRETTY_NAME="Kiln \(demo\)"`), Console: w, Stdin: pr,
-	})
+	o := vmOptions(t, out, "")
+	o.Timeout, o.Console, o.Stdin = 90*time.Second, w, pr
+	o.Expect = regexp.MustCompile(`PRETTY_NAME="Kiln \(demo\)"`)
+	res, err := qemu.Run(context.Background(), o)
 	if err != nil {
 		t.Fatalf("shell did not answer: %v\nconsole:\n%s", err, tail(w.buf.String()))
 	}
 	if !res.ExpectMatched || !res.Ready {
 		t.Fatalf("expect=%v ready=%v", res.ExpectMatched, res.Ready)
+	}
+
+	// The shell holds the console as its controlling tty; killing it at
+	// shutdown hangs the console up. The agent's last events must still
+	// come out, and the VM must power off cleanly.
+	r := e.mustKiln(t, 4*time.Minute, "run", out, "--accel", "tcg", "--timeout", "3m", "--append", "kiln.poweroff=ready")
+	if sd, ok := find(events(t, r.stdout), "shutdown", event.OK); !ok || sd.Data["action"] != "poweroff" {
+		t.Errorf("no shutdown ok event with the debug shell running:\n%s", tail(r.stdout))
 	}
 }

@@ -44,18 +44,23 @@ func openTTY(path string) (*tty, error) {
 
 func (t *tty) Write(p []byte) (int, error) {
 	n, err := t.f.Write(p)
-	// A hangup in progress can fail the reopen too; give it a moment.
-	for i := 0; err != nil && i < 3; i++ {
-		if f, oerr := os.OpenFile(t.path, os.O_WRONLY|unix.O_NOCTTY, 0); oerr == nil {
-			t.f.Close()
-			t.f = f
-			if n, err = t.f.Write(p); err == nil {
-				return n, nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err == nil {
+		return n, nil
 	}
-	return n, err
+	if rerr := t.reopen(); rerr != nil {
+		return n, err
+	}
+	return t.f.Write(p)
+}
+
+func (t *tty) reopen() error {
+	f, err := os.OpenFile(t.path, os.O_WRONLY|unix.O_NOCTTY, 0)
+	if err != nil {
+		return err
+	}
+	t.f.Close()
+	t.f = f
+	return nil
 }
 
 // New returns an Emitter writing to w until Attach finds the consoles.
@@ -122,6 +127,19 @@ func Uptime() time.Duration {
 		return 0
 	}
 	return time.Duration(ts.Nano())
+}
+
+// Reopen opens every console afresh. Call it after stopping processes
+// and before unmounting /dev: a dying debug shell hangs its console up,
+// and once /dev is detached there is no path left to reopen it by.
+func (e *Emitter) Reopen() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, w := range e.consoles {
+		if t, ok := w.(*tty); ok {
+			_ = t.reopen()
+		}
+	}
 }
 
 // Drain waits until every console has sent what was written to it: the
