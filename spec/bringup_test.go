@@ -3,8 +3,6 @@ package spec
 import (
 	"reflect"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
 
 const bringUpYAML = `name: demo
@@ -104,21 +102,6 @@ func TestParseEmptyCollections(t *testing.T) {
 		Network: Network{Wait: "30s", Interfaces: []Interface{{Match: Match{Name: "eth0"}}}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse = %+v, want %+v", got, want)
-	}
-}
-
-func TestMarshalRoundTripBringUp(t *testing.T) {
-	in := bringUpSpec()
-	data, err := yaml.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := Parse("baked.yaml", data)
-	if err != nil {
-		t.Fatalf("Parse(marshalled):\n%s\n%v", data, err)
-	}
-	if !reflect.DeepEqual(in, out) {
-		t.Errorf("round trip = %+v, want %+v", out, in)
 	}
 }
 

@@ -124,11 +124,9 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value, fields fie
 			continue
 		}
 		kp := joinPath(path, k.Value)
-		if prev, dup := first[k.Value]; dup {
-			d.errorf(k, kp, "duplicate key (first set at line %d:%d); keep one of them", prev.Line, prev.Column)
+		if !d.firstOf(first, k, kp) {
 			continue
 		}
-		first[k.Value] = k
 		idx, ok := fields.index(k.Value)
 		if !ok {
 			d.unknownField(k, kp, fields)
@@ -143,6 +141,17 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value, fields fie
 			d.seen[kp] = p
 		}
 	}
+}
+
+// firstOf records key k (at path kp) in first, the keys met so far in
+// one mapping, and reports whether it is new there; a repeat is an error.
+func (d *decoder) firstOf(first map[string]*yaml.Node, k *yaml.Node, kp string) bool {
+	if prev, dup := first[k.Value]; dup {
+		d.errorf(k, kp, "duplicate key (first set at line %d:%d); keep one of them", prev.Line, prev.Column)
+		return false
+	}
+	first[k.Value] = k
+	return true
 }
 
 func (d *decoder) unknownField(k *yaml.Node, path string, fields fieldList) {
@@ -212,11 +221,9 @@ func (d *decoder) stringMap(n *yaml.Node, path string, v reflect.Value) {
 			continue
 		}
 		kp := joinPath(path, k.Value)
-		if prev, dup := first[k.Value]; dup {
-			d.errorf(k, kp, "duplicate key (first set at line %d:%d); keep one of them", prev.Line, prev.Column)
+		if !d.firstOf(first, k, kp) {
 			continue
 		}
-		first[k.Value] = k
 		d.keys[kp] = pos{line: k.Line, col: k.Column, kind: k.Kind}
 		elem := reflect.New(v.Type().Elem()).Elem()
 		d.value(val, kp, elem)

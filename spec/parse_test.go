@@ -195,22 +195,32 @@ func TestModuleSets(t *testing.T) {
 // A spec baked into an image is marshalled by yaml.v3 and parsed again
 // on the node; it must read back as it was.
 func TestMarshalRoundTrip(t *testing.T) {
-	in := &Spec{Version: 1, Name: "demo", Network: defaultNetwork(), Kernel: Kernel{
-		Vmlinuz:    &Artifact{Source: "./vmlinuz", SHA256: hexDigest},
-		ModuleTree: &Artifact{Source: "./mods.tar"},
-		Cmdline:    "quiet loglevel=3",
-		Modules:    []string{"virtio", "e1000"},
-	}, Agent: Agent{DebugShell: true}}
-	data, err := yaml.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		in   *Spec
+	}{
+		{"vmlinuz", &Spec{Version: 1, Name: "demo", Network: defaultNetwork(), Kernel: Kernel{
+			Vmlinuz:    &Artifact{Source: "./vmlinuz", SHA256: hexDigest},
+			ModuleTree: &Artifact{Source: "./mods.tar"},
+			Cmdline:    "quiet loglevel=3",
+			Modules:    []string{"virtio", "e1000"},
+		}, Agent: Agent{DebugShell: true}}},
+		{"bring-up fields", bringUpSpec()},
 	}
-	out, err := Parse("baked.yaml", data)
-	if err != nil {
-		t.Fatalf("Parse(marshalled):\n%s\n%v", data, err)
-	}
-	if !reflect.DeepEqual(in, out) {
-		t.Errorf("round trip = %+v, want %+v", out, in)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, err := yaml.Marshal(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := Parse("baked.yaml", data)
+			if err != nil {
+				t.Fatalf("Parse(marshalled):\n%s\n%v", data, err)
+			}
+			if !reflect.DeepEqual(tt.in, out) {
+				t.Errorf("round trip = %+v, want %+v", out, tt.in)
+			}
+		})
 	}
 }
 

@@ -33,30 +33,26 @@ func (d *decoder) check(s *Spec) {
 // report adds a validation error at path, or at the nearest enclosing
 // mapping present in the file when path itself is missing.
 func (d *decoder) report(path, format string, args ...any) {
-	if d.failed(path) {
-		return
-	}
-	p := d.at(path)
-	d.errs = append(d.errs, &FieldError{
-		File: d.file, Line: p.line, Col: p.col, Path: path,
-		Msg: fmt.Sprintf(format, args...),
-	})
+	d.add(d.at(path), path, fmt.Sprintf(format, args...))
 }
 
 // reportKey adds a validation error at the key of a free-form mapping
 // entry (a module name in kernel.module_options).
 func (d *decoder) reportKey(path, format string, args ...any) {
-	if d.failed(path) {
-		return
-	}
 	p, ok := d.keys[path]
 	if !ok {
 		p = d.at(path)
 	}
-	d.errs = append(d.errs, &FieldError{
-		File: d.file, Line: p.line, Col: p.col, Path: path,
-		Msg: fmt.Sprintf(format, args...),
-	})
+	d.add(p, path, fmt.Sprintf(format, args...))
+}
+
+// add records a validation error at p unless decoding already failed
+// at path or a field enclosing it.
+func (d *decoder) add(p pos, path, msg string) {
+	if d.failed(path) {
+		return
+	}
+	d.errs = append(d.errs, &FieldError{File: d.file, Line: p.line, Col: p.col, Path: path, Msg: msg})
 }
 
 func (d *decoder) at(path string) pos {
@@ -96,18 +92,23 @@ func (d *decoder) checkVersion(s *Spec) {
 }
 
 func (d *decoder) checkName(name string) {
-	switch {
-	case name == "":
+	if name == "" {
 		d.report("name", `required; set it to a DNS label such as "my-node"`)
-	case !dnsLabel.MatchString(name):
-		d.report("name", "%s", labelProblem(name))
+		return
 	}
+	d.checkLabel("name", name)
 }
 
 // checkHostname allows an empty hostname: it means "use name".
 func (d *decoder) checkHostname(h string) {
-	if h != "" && !dnsLabel.MatchString(h) {
-		d.report("hostname", "%s", labelProblem(h))
+	if h != "" {
+		d.checkLabel("hostname", h)
+	}
+}
+
+func (d *decoder) checkLabel(path, s string) {
+	if msg := labelProblem(s); msg != "" {
+		d.report(path, "%s", msg)
 	}
 }
 
@@ -132,10 +133,9 @@ func (d *decoder) checkKernel(k *Kernel) {
 	d.checkArtifact("kernel.vmlinuz", k.Vmlinuz)
 	d.checkArtifact("kernel.module_tree", k.ModuleTree)
 	d.checkCmdline(k.Cmdline)
-	d.checkModuleList("kernel.modules", k.Modules,
-		"a module as modprobe names it, or one of the sets "+strings.Join(ModuleSets(), ", "))
+	d.checkModuleList("kernel.modules", k.Modules, aModule+", or one of the sets "+strings.Join(ModuleSets(), ", "))
 	d.checkModuleOptions(k.ModuleOptions)
-	d.checkModuleList("kernel.blacklist", k.Blacklist, "a module as modprobe names it")
+	d.checkModuleList("kernel.blacklist", k.Blacklist, aModule)
 }
 
 func (d *decoder) checkFirmware(f *Firmware) {
@@ -193,6 +193,9 @@ func (d *decoder) checkModuleList(path string, mods []string, what string) {
 	}
 }
 
+// aModule says, in a bad name's message, what a module entry may be.
+const aModule = "a module as modprobe names it"
+
 func moduleNameProblem(m, what string) string {
 	if moduleName.MatchString(m) {
 		return ""
@@ -217,7 +220,7 @@ func (d *decoder) checkModuleOptions(opts map[string]string) {
 	first := map[string]string{}
 	for _, m := range names {
 		path := "kernel.module_options." + m
-		if msg := moduleNameProblem(m, "a module as modprobe names it"); msg != "" {
+		if msg := moduleNameProblem(m, aModule); msg != "" {
 			d.reportKey(path, "%s", msg)
 			continue
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -159,12 +158,9 @@ func fetch(ctx context.Context, c *http.Client, u string, timeout time.Duration)
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("fetch node config %s: server answered %s", u, resp.Status)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxConfigSize+1))
+	data, err := readConfig(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("fetch node config %s: reading the body: %w", u, err)
-	}
-	if len(data) > maxConfigSize {
-		return nil, fmt.Errorf("fetch node config %s: larger than %d bytes; a node config is a short YAML file", u, maxConfigSize)
+		return nil, fmt.Errorf("fetch node config %s: %w", u, err)
 	}
 	return data, nil
 }

@@ -60,19 +60,28 @@ func (r *resolver) readFromFAT(dev string) (data []byte, err error) {
 	return readLimited(filepath.Join(target, FileName))
 }
 
-// readLimited reads a file of at most maxConfigSize bytes.
+// readLimited reads a node config file.
 func readLimited(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	data, err := readConfig(f)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	return data, nil
+}
+
+// readConfig reads a node config of at most maxConfigSize bytes from r.
+func readConfig(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxConfigSize+1))
+	if err != nil {
+		return nil, err
+	}
 	if len(data) > maxConfigSize {
-		return nil, fmt.Errorf("read %s: larger than %d bytes; a node config is a short YAML file", path, maxConfigSize)
+		return nil, fmt.Errorf("larger than %d bytes; a node config is a short YAML file", maxConfigSize)
 	}
 	return data, nil
 }

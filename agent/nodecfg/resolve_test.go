@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -74,8 +75,8 @@ func TestResolve(t *testing.T) {
 	}, {
 		name:      "bad partition config ignored",
 		partition: "kernel: {deb: x}\nhostname: evil\n",
-		served:    "hostname: from-url\n", config: "SRV/node.yaml",
-		want:     func(s *spec.Spec) { s.Hostname = "from-url" },
+		served:    "time: {ntp: [ntp.url]}\n", config: "SRV/node.yaml",
+		want:     func(s *spec.Spec) { s.Time.NTP = []string{"ntp.url"} },
 		statuses: []string{"image=used", "KILNCFG=failed", "kiln.config=used"},
 	}, {
 		name:      "url answering 404 ignored",
@@ -162,9 +163,7 @@ func runResolve(t *testing.T, tt resolveCase) {
 	}))
 	defer srv.Close()
 	cmdline := map[string]string{}
-	for k, v := range tt.cmdline {
-		cmdline[k] = v
-	}
+	maps.Copy(cmdline, tt.cmdline)
 	if tt.config != "" {
 		cmdline["config"] = strings.Replace(tt.config, "SRV", srv.URL, 1)
 	}
