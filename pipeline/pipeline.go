@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,31 +146,28 @@ func (o Options) writeOutputs(ctx context.Context, st *stage, s *spec.Spec, spec
 	if err != nil {
 		return Manifest{}, nil, err
 	}
-	cmdline := Cmdline(s)
-	if err := copyFile(k.Vmlinuz, st.path(VmlinuzName)); err != nil {
-		return Manifest{}, nil, err
-	}
-	if err := os.WriteFile(st.path(CmdlineName), []byte(cmdline+"\n"), 0o644); err != nil {
-		return Manifest{}, nil, fmt.Errorf("write cmdline: %w", err)
-	}
-	m := Manifest{Kiln: Version, Name: s.Name, SourceDateEpoch: o.Epoch, Cmdline: cmdline,
-		Kernel: Kernel{Release: k.Release, Modules: ir.Modules, Builtin: ir.Builtin}}
-	m.Inputs = inputs(o.SpecPath, specBytes, k, bins)
-	for _, f := range ir.Inputs {
-		m.Inputs = append(m.Inputs, Input{Field: f.Field, Source: displaySource(f), SHA256: f.SHA256, Size: f.Size})
-	}
-	m.Firmware = ir.Firmware
 	if len(ir.FirmwareMissing) > 0 {
 		o.Log.Info("firmware the packed modules declare but no firmware source has", "count", len(ir.FirmwareMissing))
 		o.Log.Debug("missing firmware", "files", ir.FirmwareMissing)
 	}
-	for _, name := range []string{VmlinuzName, InitramfsName, CmdlineName} {
-		sum, size, err := artifact.FileHash(ctx, st.path(name))
-		if err != nil {
-			return Manifest{}, nil, err
-		}
-		m.Outputs = append(m.Outputs, Output{Name: name, SHA256: sum, Size: size})
+	vmlinuz, err := copyFile(k.Vmlinuz, st.path(VmlinuzName))
+	if err != nil {
+		return Manifest{}, nil, err
 	}
+	cmdline := Cmdline(s)
+	cmdBytes := []byte(cmdline + "\n")
+	if err := os.WriteFile(st.path(CmdlineName), cmdBytes, 0o644); err != nil {
+		return Manifest{}, nil, fmt.Errorf("write cmdline: %w", err)
+	}
+	m := Manifest{Kiln: Version, Name: s.Name, SourceDateEpoch: o.Epoch, Cmdline: cmdline,
+		Kernel:   Kernel{Release: k.Release, Modules: ir.Modules, Builtin: ir.Builtin},
+		Firmware: ir.Firmware,
+		Inputs:   inputs(o.SpecPath, specBytes, k, ir, bins),
+		Outputs: []Output{
+			{Name: VmlinuzName, SHA256: vmlinuz.SHA256, Size: vmlinuz.Size},
+			{Name: InitramfsName, SHA256: ir.SHA256, Size: ir.Size},
+			{Name: CmdlineName, SHA256: sha256Hex(cmdBytes), Size: int64(len(cmdBytes))},
+		}}
 	b, err := m.Encode()
 	if err != nil {
 		return Manifest{}, nil, err
@@ -189,9 +187,11 @@ func Cmdline(s *spec.Spec) string {
 	return strings.Join(append(parts, "panic=10"), " ")
 }
 
-func inputs(specPath string, specBytes []byte, k kernel.Kernel, bins binaries) []Input {
+// inputs lists what the build read, in a fixed order: the spec, the
+// kernel artifacts, the firmware sources, then the binaries built.
+func inputs(specPath string, specBytes []byte, k kernel.Kernel, ir initramfs.Initramfs, bins binaries) []Input {
 	ins := []Input{{Field: "spec", Source: filepath.Base(specPath), SHA256: sha256Hex(specBytes), Size: int64(len(specBytes))}}
-	for _, f := range k.Inputs {
+	for _, f := range append(slices.Clone(k.Inputs), ir.Inputs...) {
 		ins = append(ins, Input{Field: f.Field, Source: displaySource(f), SHA256: f.SHA256, Size: f.Size})
 	}
 	ins = append(ins, Input{Field: "agent", SHA256: bins.agent.SHA256})
