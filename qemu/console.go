@@ -34,17 +34,16 @@ type consoleReader struct {
 // (but keeps copying to the console) once stop is closed.
 func (c *consoleReader) run(r io.Reader, out chan<- consoleLine, stop <-chan struct{}) {
 	defer close(out)
+	listening := true // false once stop closed: then only copy to the console
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
 			c.copyOut(buf[:n])
-			if !c.split(buf[:n], time.Now(), out, stop) {
-				stop = nil // nobody listens; just copy to the console
-			}
+			listening = listening && c.split(buf[:n], time.Now(), out, stop)
 		}
 		if err != nil {
-			if len(c.pending) > 0 && stop != nil {
+			if listening && len(c.pending) > 0 {
 				c.send(consoleLine{text: trimCR(c.pending), at: time.Now()}, out, stop)
 			}
 			return
@@ -65,29 +64,24 @@ func (c *consoleReader) copyOut(b []byte) {
 // split sends the complete lines in b and, if wanted, the partial rest;
 // false means stop was closed.
 func (c *consoleReader) split(b []byte, at time.Time, out chan<- consoleLine, stop <-chan struct{}) bool {
-	if stop == nil {
-		return false
-	}
+	// No copying down of the rest: append moves it to a fresh array once
+	// the old one is full, which frees the consumed head. Copying here
+	// instead made a long line read in small pieces quadratic.
 	c.pending = append(c.pending, b...)
 	for {
-		end, next := bytes.IndexByte(c.pending, '\n'), 0
-		switch {
-		case end >= 0:
-			next = end + 1
-		case len(c.pending) >= maxLine:
+		end := bytes.IndexByte(c.pending, '\n')
+		next := end + 1
+		if end < 0 {
+			if len(c.pending) < maxLine {
+				break
+			}
 			end, next = maxLine, maxLine
-		default:
-			next = -1
-		}
-		if next < 0 {
-			break
 		}
 		if !c.send(consoleLine{text: trimCR(c.pending[:end]), at: at}, out, stop) {
 			return false
 		}
 		c.pending = c.pending[next:]
 	}
-	c.pending = append([]byte(nil), c.pending...) // let the consumed head go
 	if c.partials && len(c.pending) > 0 {
 		return c.send(consoleLine{text: trimCR(c.pending), at: at, partial: true}, out, stop)
 	}

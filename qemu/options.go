@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -167,13 +169,8 @@ func checkNetArgs(args []string) error {
 func hasOpt(opts, key string, vals ...string) bool {
 	for _, kv := range strings.Split(opts, ",") {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k != key {
-			continue
-		}
-		for _, want := range vals {
-			if v == want {
-				return true
-			}
+		if ok && k == key && slices.Contains(vals, v) {
+			return true
 		}
 	}
 	return false
@@ -190,9 +187,15 @@ func guestFwd(rules []string) string {
 
 // checkGuestFwd allows only "tcp:GUEST:PORT-tcp:127.x.x.x:PORT": the
 // guest may reach a service on this machine's loopback, nowhere else.
+// The host side must be a literal address (a name like 127.example.org
+// could resolve anywhere), and no comma may add netdev options such as
+// restrict=off.
 func checkGuestFwd(r string) error {
-	_, host, ok := strings.Cut(r, "-")
-	if !ok || !strings.HasPrefix(r, "tcp:") || !strings.HasPrefix(host, "tcp:127.") {
+	guest, host, _ := strings.Cut(r, "-")
+	ap, err := netip.ParseAddrPort(strings.TrimPrefix(host, "tcp:"))
+	ok := strings.HasPrefix(guest, "tcp:") && strings.HasPrefix(host, "tcp:") &&
+		err == nil && ap.Addr().Is4() && ap.Addr().IsLoopback() && !strings.Contains(r, ",")
+	if !ok {
 		return fmt.Errorf("%q: want tcp:GUEST-IP:PORT-tcp:127.0.0.1:PORT", r)
 	}
 	return nil

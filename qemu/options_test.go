@@ -79,6 +79,7 @@ func TestWithDefaultsRejects(t *testing.T) {
 		{"bad accel", Options{Kernel: kernel, Accel: "hvf"}, `Accel "hvf"`},
 		{"negative cpus", Options{Kernel: kernel, CPUs: -1}, "CPUs -1"},
 		{"open network", Options{Kernel: kernel, ExtraArgs: []string{"-netdev", "user,id=n1"}}, "restrict=on"},
+		{"guestfwd off loopback", Options{Kernel: kernel, GuestFwd: []string{"tcp:10.0.2.100:80-tcp:10.1.1.1:80"}}, "GuestFwd:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,6 +113,35 @@ func TestCheckNetArgs(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("checkNetArgs(%q) = %v, want ok=%t", tt.args, err, tt.ok)
 		}
+	}
+}
+
+func TestCheckGuestFwd(t *testing.T) {
+	tests := []struct {
+		rule string
+		ok   bool
+	}{
+		{"tcp:10.0.2.100:80-tcp:127.0.0.1:8080", true},
+		{"tcp:10.0.2.100:80-tcp:127.0.0.2:8080", true},
+		{"tcp:10.0.2.100:80-tcp:192.168.1.1:80", false},
+		{"tcp:10.0.2.100:80-cmd:nc example.org 80", false},
+		{"udp:10.0.2.100:53-tcp:127.0.0.1:53", false},
+		{"tcp:10.0.2.100:80-tcp:127.example.org:80", false},
+		{"tcp:10.0.2.100:80-tcp:127.0.0.1:80,restrict=off", false},
+		{"tcp:10.0.2.100:80,restrict=off-tcp:127.0.0.1:80", false},
+		{"tcp:10.0.2.100:80", false},
+	}
+	for _, tt := range tests {
+		if err := checkGuestFwd(tt.rule); (err == nil) != tt.ok {
+			t.Errorf("checkGuestFwd(%q) = %v, want ok=%t", tt.rule, err, tt.ok)
+		}
+	}
+}
+
+func TestGuestFwdOption(t *testing.T) {
+	got := guestFwd([]string{"tcp:10.0.2.100:80-tcp:127.0.0.1:1", "tcp:10.0.2.101:80-tcp:127.0.0.1:2"})
+	if want := ",guestfwd=tcp:10.0.2.100:80-tcp:127.0.0.1:1,guestfwd=tcp:10.0.2.101:80-tcp:127.0.0.1:2"; got != want {
+		t.Errorf("guestFwd = %q, want %q", got, want)
 	}
 }
 

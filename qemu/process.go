@@ -17,7 +17,6 @@ const killGrace = time.Second
 type proc struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
-	err    error // of cmd.Wait; read only after exited is closed
 }
 
 // startProc starts cmd; a goroutine owned by the proc reaps it.
@@ -29,7 +28,7 @@ func startProc(cmd *exec.Cmd) (*proc, error) {
 	}
 	p := &proc{cmd: cmd, exited: make(chan struct{})}
 	go func() {
-		p.err = cmd.Wait()
+		_ = cmd.Wait() // what we need of it is in cmd.ProcessState
 		close(p.exited)
 	}()
 	return p, nil
@@ -55,8 +54,5 @@ func (p *proc) exitCode() int {
 	default:
 		return -1
 	}
-	if p.cmd.ProcessState == nil {
-		return -1
-	}
-	return p.cmd.ProcessState.ExitCode()
+	return p.cmd.ProcessState.ExitCode() // -1 on a nil state too
 }

@@ -11,37 +11,28 @@ import (
 	"github.com/kiln-project/kiln/spec/event"
 )
 
-// phaseRow is the latest state of one phase.
-type phaseRow struct {
-	phase  string
-	status event.Status
-	ms     string
-	uptime int64
-}
-
 // Timings is a table of the agent's phases in the order they started:
 // final status, duration and uptime at the phase's last event. A phase
 // still at "start" is the one the guest was in when the run ended.
 func (r *Result) Timings() string {
-	var rows []*phaseRow
-	byPhase := map[string]*phaseRow{}
+	var phases []string
+	last := map[string]event.Event{}
 	for _, e := range r.Events {
-		row := byPhase[e.Phase]
-		if row == nil {
-			row = &phaseRow{phase: e.Phase}
-			byPhase[e.Phase] = row
-			rows = append(rows, row)
+		if _, seen := last[e.Phase]; !seen {
+			phases = append(phases, e.Phase)
 		}
-		row.status, row.uptime, row.ms = e.Status, e.UptimeMS, "-"
-		if e.Status != event.Start && e.Phase != event.PhaseReady {
-			row.ms = strconv.FormatInt(e.MS, 10)
-		}
+		last[e.Phase] = e
 	}
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PHASE\tSTATUS\tMS\tUPTIME")
-	for _, row := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", row.phase, cmp.Or(string(row.status), "-"), row.ms, row.uptime)
+	for _, phase := range phases {
+		e := last[phase]
+		ms := "-"
+		if e.Status != event.Start && e.Phase != event.PhaseReady {
+			ms = strconv.FormatInt(e.MS, 10)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", phase, cmp.Or(string(e.Status), "-"), ms, e.UptimeMS)
 	}
 	tw.Flush()
 	if r.Ready {
