@@ -16,14 +16,7 @@ import (
 	"github.com/kiln-project/kiln/agent/netconf"
 	"github.com/kiln-project/kiln/spec"
 	"github.com/kiln-project/kiln/spec/event"
-)
-
-// Paths inside the image that the builder and the agent agree on.
-const (
-	SpecPath   = "/etc/kiln/kiln.yaml"
-	ModprobeD  = "/etc/modprobe.d"
-	ModulesDir = "/lib/modules"
-	Self       = "/init"
+	"github.com/kiln-project/kiln/spec/layout"
 )
 
 // Agent is PID 1. Its fields are the long-lived services; what phases
@@ -38,13 +31,13 @@ type Agent struct {
 // Main is the body of PID 1. It never returns.
 func Main() {
 	ctx := context.Background()
-	os.Setenv("PATH", "/bbin:/bin:/usr/bin:/sbin:/usr/sbin")
+	os.Setenv("PATH", layout.Path)
 	em := events.New(os.Stdout)
 	log := slog.New(slog.NewTextHandler(em, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	a := &Agent{em: em, log: log, reaper: boot.NewReaper(log), shutdown: make(chan boot.Action, 1)}
 	Go(em, "reaper", func() { a.reaper.Run(ctx) })
 	if os.Getpid() == 1 {
-		if err := boot.BindRoot(Self); err != nil {
+		if err := boot.BindRoot(layout.Init); err != nil {
 			em.Emit(event.Event{Phase: "bindroot", Status: event.Fail, Error: err.Error()})
 		}
 	}

@@ -17,13 +17,8 @@ import (
 	"github.com/kiln-project/kiln/agent/nodecfg"
 	"github.com/kiln-project/kiln/spec"
 	"github.com/kiln-project/kiln/spec/event"
+	"github.com/kiln-project/kiln/spec/layout"
 )
-
-// agentModules are loaded by name because no device alias pulls them in:
-// evdev gives the power button a /dev/input node; vfat and its code pages
-// read the KILNCFG partition (nothing runs modprobe for the kernel's
-// own module requests).
-func agentModules() []string { return []string{"evdev", "vfat", "nls_cp437", "nls_ascii"} }
 
 // bringUp runs the boot phases, then reports ready.
 func (a *Agent) bringUp(ctx context.Context) *node {
@@ -42,7 +37,7 @@ func (a *Agent) bringUp(ctx context.Context) *node {
 	}
 	start := time.Now()
 	res := RunPhases(ctx, a.em, phases)
-	if last := res[len(res)-1]; last.Status == event.Fail && phases[len(res)-1].Critical {
+	if last := res[len(res)-1]; last.Fatal {
 		a.fatal(last.Err)
 	}
 	failed := 0
@@ -88,11 +83,11 @@ func (n *node) loadConfig(ctx context.Context) (Outcome, error) {
 		return Outcome{}, fmt.Errorf("read kernel command line: %w", err)
 	}
 	n.cmdline, n.kernelArgs = ParseCmdline(string(b)), KernelArgs(string(b), "ip")
-	data, err := os.ReadFile(SpecPath)
+	data, err := os.ReadFile(layout.Spec)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("read baked spec: %w", err)
 	}
-	s, err := spec.Parse(SpecPath, data)
+	s, err := spec.Parse(layout.Spec, data)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("baked spec: %w", err)
 	}
@@ -117,11 +112,11 @@ func (n *node) loadModules(ctx context.Context, em Emitter) (Outcome, error) {
 		return Outcome{}, fmt.Errorf("uname: %w", err)
 	}
 	n.release = unix.ByteSliceToString(uts.Release[:])
-	dir := filepath.Join(ModulesDir, n.release)
+	dir := filepath.Join(layout.ModulesDir, n.release)
 	if _, err := os.Stat(dir); err != nil {
 		return Outcome{Skipped: true, Msg: "no modules for " + n.release}, nil
 	}
-	db, err := kmod.Open(dir, ModprobeD)
+	db, err := kmod.Open(dir, layout.ModprobeDir)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -133,7 +128,7 @@ func (n *node) loadModules(ctx context.Context, em Emitter) (Outcome, error) {
 	l := kmod.NewLoader(db, kmod.Insert, already)
 	n.loader = l
 	var errs []error
-	for _, m := range agentModules() {
+	for _, m := range layout.NamedModules() {
 		if db.Known(m) {
 			errs = append(errs, l.Load(m))
 		}

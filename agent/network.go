@@ -9,6 +9,7 @@ import (
 	"github.com/kiln-project/kiln/agent/nodecfg"
 	"github.com/kiln-project/kiln/agent/timesync"
 	"github.com/kiln-project/kiln/spec"
+	"github.com/kiln-project/kiln/spec/layout"
 )
 
 // network brings the links up. It returns once every link is configured
@@ -85,15 +86,15 @@ func (n *node) syncTime(ctx context.Context) (Outcome, error) {
 }
 
 // loadFor loads the modules a network config needs that no device alias
-// brings in: 8021q for VLANs (the builder packed it).
+// brings in: the VLAN module (the builder packed it).
 func (n *node) loadFor(cfg spec.Network) error {
 	if n.loader == nil {
 		return nil
 	}
 	for _, i := range cfg.Interfaces {
 		if len(i.VLANs) > 0 {
-			if err := n.loader.Load("8021q"); err != nil {
-				return fmt.Errorf("network.interfaces: VLANs need 8021q: %w", err)
+			if err := n.loader.Load(layout.VLANModule); err != nil {
+				return fmt.Errorf("network.interfaces: VLANs need %s: %w", layout.VLANModule, err)
 			}
 			return nil
 		}

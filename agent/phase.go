@@ -36,6 +36,8 @@ type Result struct {
 	Status   event.Status
 	Duration time.Duration
 	Err      error
+	// Fatal: a critical phase failed and the phases after it did not run.
+	Fatal bool
 }
 
 // RunPhases runs phases in order, each reported as a start event and an
@@ -45,8 +47,9 @@ func RunPhases(ctx context.Context, em Emitter, phases []Phase) []Result {
 	var results []Result
 	for _, p := range phases {
 		r := runOne(ctx, em, p)
+		r.Fatal = r.Status == event.Fail && p.Critical
 		results = append(results, r)
-		if r.Status == event.Fail && p.Critical {
+		if r.Fatal {
 			break
 		}
 	}

@@ -54,6 +54,10 @@ func TestRunPhases(t *testing.T) {
 			if len(res) != len(tc.want) {
 				t.Fatalf("%d results, want %d", len(res), len(tc.want))
 			}
+			wantFatal := tc.phases[len(res)-1].Critical && res[len(res)-1].Status == event.Fail
+			if res[len(res)-1].Fatal != wantFatal {
+				t.Errorf("last result Fatal = %v, want %v", res[len(res)-1].Fatal, wantFatal)
+			}
 		})
 	}
 }

@@ -8,18 +8,15 @@ import (
 	"time"
 
 	"github.com/kiln-project/kiln/spec/event"
+	"github.com/kiln-project/kiln/spec/layout"
 )
-
-// ShellPath is the u-root shell the builder packs when agent.debug_shell
-// is true.
-const ShellPath = "/bbin/gosh"
 
 // debugShell keeps a shell on the console for as long as the node runs.
 func (a *Agent) debugShell(ctx context.Context, n *node) (Outcome, error) {
 	if n.spec == nil || !n.spec.Agent.DebugShell {
 		return Outcome{Skipped: true, Msg: "agent.debug_shell is off"}, nil
 	}
-	if _, err := os.Stat(ShellPath); err != nil {
+	if _, err := os.Stat(layout.Shell); err != nil {
 		return Outcome{Skipped: true, Msg: "no shell in the image"}, nil
 	}
 	Go(a.em, "debugshell", func() { a.runShell(ctx) })
@@ -33,9 +30,9 @@ func (a *Agent) runShell(ctx context.Context) {
 			a.em.Emit(event.Event{Phase: "debugshell", Status: event.Fail, Error: err.Error()})
 			return
 		}
-		cmd := exec.Command(ShellPath)
+		cmd := exec.Command(layout.Shell)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-		cmd.Env = append(os.Environ(), "PATH=/bbin:/bin:/usr/bin:/sbin:/usr/sbin", "HOME=/", "TERM=linux")
+		cmd.Env = append(os.Environ(), "PATH="+layout.Path, "HOME=/", "TERM=linux")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 		if ch, err := a.reaper.Start(cmd); err == nil {
 			<-ch

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 
 	"github.com/kiln-project/kiln/artifact"
@@ -19,6 +20,7 @@ import (
 	"github.com/kiln-project/kiln/initramfs/cpio"
 	"github.com/kiln-project/kiln/initramfs/firmware"
 	"github.com/kiln-project/kiln/spec"
+	"github.com/kiln-project/kiln/spec/layout"
 )
 
 // Inputs are everything that goes into one initramfs.
@@ -75,18 +77,14 @@ func Build(ctx context.Context, in Inputs, out string) (Initramfs, error) {
 		Sets: mods.sets, Firmware: fw.Packed, FirmwareMissing: fw.Missing, Inputs: fw.Inputs}, nil
 }
 
-// Paths the agent expects (see agent.SpecPath and friends; the agent and
-// the builder share no code, only these strings and the spec).
-const (
-	initPath     = "init"
-	specPath     = "etc/kiln/kiln.yaml"
-	bbinDir      = "bbin"
-	osRelease    = "etc/os-release"
-	modprobeConf = "etc/modprobe.d/kiln.conf"
-)
+// osRelease identifies the image to people and tools; the agent does not
+// read it, so it is not part of the layout contract.
+const osRelease = "etc/os-release"
 
 func baseEntries(in Inputs) []cpio.Entry {
-	dirs := []string{"dev", "etc", "etc/kiln", "etc/modprobe.d", "lib", "lib/modules", "proc", "run", "sys", "tmp", "var"}
+	// The writer adds parents of every entry; these are the mount points
+	// and directories the agent needs even when empty.
+	dirs := []string{"dev", "proc", "run", "sys", "tmp", "var", layout.Rel(layout.ModprobeDir), layout.Rel(layout.ModulesDir)}
 	var es []cpio.Entry
 	for _, d := range dirs {
 		es = append(es, cpio.Dir(d, 0o755))
@@ -94,9 +92,9 @@ func baseEntries(in Inputs) []cpio.Entry {
 	es = append(es,
 		cpio.CharDev("dev/console", 0o600, 5, 1),
 		cpio.CharDev("dev/null", 0o666, 1, 3),
-		cpio.FileFrom(initPath, 0o755, in.Agent),
-		cpio.FileBytes(specPath, 0o644, in.SpecBytes),
-		cpio.FileBytes(modprobeConf, 0o644, ModprobeConf(in.Spec.Kernel)),
+		cpio.FileFrom(layout.Rel(layout.Init), 0o755, in.Agent),
+		cpio.FileBytes(layout.Rel(layout.Spec), 0o644, in.SpecBytes),
+		cpio.FileBytes(layout.Rel(layout.ModprobeConf), 0o644, ModprobeConf(in.Spec.Kernel)),
 		cpio.FileBytes(osRelease, 0o644, []byte(fmt.Sprintf("NAME=Kiln\nID=kiln\nPRETTY_NAME=\"Kiln (%s)\"\nVARIANT_ID=%s\n", in.Spec.Name, in.Spec.Name))),
 	)
 	return es
@@ -106,12 +104,13 @@ func debugEntries(in Inputs) []cpio.Entry {
 	if in.Busybox == "" {
 		return nil
 	}
-	es := []cpio.Entry{cpio.Dir(bbinDir, 0o755), cpio.FileFrom(bbinDir+"/bb", 0o755, in.Busybox)}
+	bbin := layout.Rel(layout.Bbin)
+	es := []cpio.Entry{cpio.Dir(bbin, 0o755), cpio.FileFrom(path.Join(bbin, "bb"), 0o755, in.Busybox)}
 	for _, c := range in.BusyboxCmds {
-		es = append(es, cpio.Symlink(bbinDir+"/"+c, "bb"))
+		es = append(es, cpio.Symlink(path.Join(bbin, c), "bb"))
 	}
 	// /bin/sh is where people and scripts look for a shell.
-	return append(es, cpio.Dir("bin", 0o755), cpio.Symlink("bin/sh", "../bbin/gosh"))
+	return append(es, cpio.Dir("bin", 0o755), cpio.Symlink("bin/sh", layout.Shell))
 }
 
 // writeArchive streams the cpio through zstd into a temp file, then

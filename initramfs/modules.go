@@ -11,18 +11,17 @@ import (
 	"github.com/kiln-project/kiln/initramfs/modules"
 	kernelconfig "github.com/kiln-project/kiln/kernel-config"
 	"github.com/kiln-project/kiln/spec"
+	"github.com/kiln-project/kiln/spec/layout"
 )
 
 // AgentModules are what the agent itself needs on any machine Kiln boots
 // in QEMU or on hardware: the virtio bus and NIC, the virtio RNG (the
 // CRNG starves under TCG without it), and the ACPI power button with
 // evdev so a power-off request reaches the agent. A kernel that lacks one
-// of them (built in, or absent) is fine.
-// vfat with its default code page and charset lets the agent read
-// node.yaml from the KILNCFG partition.
+// of them (built in, or absent) is fine. The layout.NamedModules come
+// along too: the agent loads them by name.
 func AgentModules() []string {
-	return []string{"virtio_pci", "virtio_net", "virtio_rng", "button", "evdev",
-		"vfat", "nls_cp437", "nls_ascii"}
+	return append([]string{"virtio_pci", "virtio_net", "virtio_rng", "button"}, layout.NamedModules()...)
 }
 
 // DefaultModules are packed when kernel.modules is empty: enough to boot
@@ -37,7 +36,7 @@ func specModules(s *spec.Spec) []string {
 	}
 	for _, i := range s.Network.Interfaces {
 		if len(i.VLANs) > 0 {
-			return append(slices.Clone(mods), "8021q")
+			return append(slices.Clone(mods), layout.VLANModule)
 		}
 	}
 	return mods
@@ -95,7 +94,7 @@ func explainSets(ix *modules.Index, entries []string) ([]string, error) {
 }
 
 func moduleEntries(release, dir string, set *modules.Set) (moduleSelection, error) {
-	base := path.Join("lib/modules", release)
+	base := path.Join(layout.Rel(layout.ModulesDir), release)
 	sel := moduleSelection{builtin: set.Builtin, entries: []cpio.Entry{cpio.Dir(base, 0o755)}, firmware: set.Firmware()}
 	for _, m := range set.Modules {
 		sel.names = append(sel.names, m.Name)
