@@ -58,10 +58,12 @@ func selectModules(ctx context.Context, in Inputs) (moduleSelection, error) {
 	if err != nil {
 		return moduleSelection{}, fmt.Errorf("index modules of %s: %w", in.Kernel.Release, err)
 	}
-	want, err := kernelconfig.Expand(ix, specModules(in.Spec))
+	entries := specModules(in.Spec)
+	sets, err := kernelconfig.Explain(ix, entries)
 	if err != nil {
 		return moduleSelection{}, fmt.Errorf("kernel.modules: %w", err)
 	}
+	want := kernelconfig.Modules(entries, sets)
 	for _, m := range AgentModules() {
 		if _, ok := ix.Module(m); ok || ix.Builtin(m) {
 			want = append(want, m)
@@ -75,22 +77,10 @@ func selectModules(ctx context.Context, in Inputs) (moduleSelection, error) {
 	if err != nil {
 		return moduleSelection{}, err
 	}
-	sel.sets, err = explainSets(ix, specModules(in.Spec))
-	return sel, err
-}
-
-// explainSets says what each named set held on this kernel, for
-// "kiln build -v".
-func explainSets(ix *modules.Index, entries []string) ([]string, error) {
-	res, err := kernelconfig.Explain(ix, entries)
-	if err != nil {
-		return nil, fmt.Errorf("kernel.modules: %w", err)
+	for _, r := range sets {
+		sel.sets = append(sel.sets, r.String())
 	}
-	lines := make([]string, len(res))
-	for i, r := range res {
-		lines[i] = r.String()
-	}
-	return lines, nil
+	return sel, nil
 }
 
 func moduleEntries(release, dir string, set *modules.Set) (moduleSelection, error) {

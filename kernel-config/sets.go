@@ -114,6 +114,13 @@ func Expand(tree ModuleTree, entries []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Modules(entries, results), nil
+}
+
+// Modules is what Expand returns, from Explain's results: the entries
+// that are not sets plus every module the sets held, sorted, unique.
+// Callers that print the sets too call Explain once and then this.
+func Modules(entries []string, results []SetResult) []string {
 	sets := Sets()
 	var mods []string
 	for _, e := range entries {
@@ -125,7 +132,7 @@ func Expand(tree ModuleTree, entries []string) ([]string, error) {
 		mods = append(mods, r.Modules...)
 	}
 	slices.Sort(mods)
-	return slices.Compact(mods), nil
+	return slices.Compact(mods)
 }
 
 // Explain reports what each set named in entries expands to on tree, in

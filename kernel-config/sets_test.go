@@ -98,7 +98,7 @@ func TestExpandAllIsEveryModule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := countKo(t, realTree); !slices.Equal(mods, tree.Names()) || len(mods) != n {
+	if n := testkernel.MustCountModules(t, realTree); !slices.Equal(mods, tree.Names()) || len(mods) != n {
 		t.Errorf("all = %d modules, want the tree's %d", len(mods), n)
 	}
 }
@@ -165,13 +165,4 @@ func TestMatchGlob(t *testing.T) {
 			t.Errorf("matchGlob(%q, %q) = %v, want %v", tt.pattern, tt.path, got, tt.want)
 		}
 	}
-}
-
-func countKo(t *testing.T, root string) int {
-	t.Helper()
-	n, err := testkernel.CountModules(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

@@ -197,6 +197,39 @@ func TestExtractKeep(t *testing.T) {
 	}
 }
 
+func TestExtractTarball(t *testing.T) {
+	for suffix, compress := range compressors {
+		t.Run("tar"+suffix, func(t *testing.T) {
+			var b bytes.Buffer
+			w, err := compress(&b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(writeTar(t, sample))
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			tarball := filepath.Join(t.TempDir(), "blob")
+			if err := os.WriteFile(tarball, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dst := t.TempDir()
+			keep := func(name string) bool { return strings.HasPrefix(name, "boot/") }
+			if err := ExtractTarball(context.Background(), tarball, dst, keep); err != nil {
+				t.Fatal(err)
+			}
+			checkFile(t, dst, "boot/vmlinuz-1.2.3", "kernel", 0o644)
+			if _, err := os.Lstat(filepath.Join(dst, "usr")); err == nil {
+				t.Error("usr was extracted though keep refused it")
+			}
+		})
+	}
+	err := ExtractTarball(context.Background(), filepath.Join(t.TempDir(), "nope.tar"), t.TempDir(), nil)
+	if err == nil || !strings.Contains(err.Error(), "nope.tar") {
+		t.Errorf("missing tarball: err = %v, want one naming it", err)
+	}
+}
+
 func TestExtractRefusesEscapes(t *testing.T) {
 	outside := t.TempDir()
 	tests := []struct {

@@ -1,30 +1,20 @@
 package deb
 
 import (
-	"github.com/kiln-project/kiln/internal/testkernel"
-
 	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// kernelDeb finds the real Debian kernel package the tests read.
-func kernelDeb(t *testing.T) string {
-	t.Helper()
-	p, err := testkernel.Deb()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+	"github.com/kiln-project/kiln/internal/testkernel"
+)
 
 func TestExtractRealKernel(t *testing.T) {
 	dst := t.TempDir()
 	keep := func(name string) bool { return strings.HasPrefix(name, "boot/vmlinuz-") }
-	if err := Extract(context.Background(), kernelDeb(t), dst, keep); err != nil {
+	if err := Extract(context.Background(), testkernel.MustDeb(t), dst, keep); err != nil {
 		t.Fatal(err)
 	}
 	all, _ := filepath.Glob(filepath.Join(dst, "*", "*"))

@@ -35,6 +35,25 @@ func ExtractTar(ctx context.Context, r io.Reader, dst string, keep func(name str
 	return x.finish()
 }
 
+// ExtractTarball is ExtractTar for a tarball file, compressed in any way
+// Decompress knows or not at all.
+func ExtractTarball(ctx context.Context, tarball, dst string, keep func(name string) bool) error {
+	f, err := os.Open(tarball)
+	if err != nil {
+		return fmt.Errorf("open tarball: %w", err)
+	}
+	defer f.Close()
+	r, err := Decompress(f)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", tarball, err)
+	}
+	defer r.Close()
+	if err := ExtractTar(ctx, r, dst, keep); err != nil {
+		return fmt.Errorf("extract %s into %s: %w", tarball, dst, err)
+	}
+	return nil
+}
+
 // walkTar calls fn for each entry of tr.
 func walkTar(ctx context.Context, tr *tar.Reader, fn func(*tar.Header, io.Reader) error) error {
 	for {

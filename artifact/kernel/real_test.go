@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"github.com/kiln-project/kiln/internal/testkernel"
-
 	"bytes"
 	"context"
 	"log/slog"
@@ -13,33 +11,17 @@ import (
 	"time"
 
 	"github.com/kiln-project/kiln/artifact"
+	"github.com/kiln-project/kiln/internal/testkernel"
 	"github.com/kiln-project/kiln/spec"
 )
 
-// kernelDeb finds the real Debian kernel package the tests read.
-func kernelDeb(t *testing.T) string {
-	t.Helper()
-	p, err := testkernel.Deb()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// releaseFromName reads the release from the package file name.
-func releaseFromName(t *testing.T, deb string) string {
-	t.Helper()
-	rel, err := testkernel.Release(deb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rel
-}
-
 func TestResolveRealDeb(t *testing.T) {
 	ctx := context.Background()
-	debPath := kernelDeb(t)
-	want := releaseFromName(t, debPath)
+	debPath := testkernel.MustDeb(t)
+	want, err := testkernel.Release(debPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var logs bytes.Buffer
 	c := &artifact.Cache{Dir: t.TempDir(), Log: slog.New(slog.NewTextHandler(&logs, nil))}
 	k, err := Resolve(ctx, c, spec.Kernel{Deb: &spec.Artifact{Source: debPath}}, "/")

@@ -60,7 +60,10 @@ func moduleTree(ctx context.Context, c *artifact.Cache, mf artifact.Fetched, hdr
 	if !mf.Dir {
 		// The tree goes one level down, away from the cache's marker file.
 		unpacked, _, err := c.Derived(ctx, "module-trees", mf.SHA256, func(ctx context.Context, tmp string) error {
-			return untar(ctx, mf.Path, filepath.Join(tmp, "tree"))
+			if err := deb.ExtractTarball(ctx, mf.Path, filepath.Join(tmp, "tree"), nil); err != nil {
+				return fmt.Errorf("%s: %s is neither a directory nor a readable tarball: %w", treeField, mf.Path, err)
+			}
+			return nil
 		})
 		if err != nil {
 			return "", "", err
@@ -105,22 +108,4 @@ func findRelease(root, source, hdrRelease string) (string, string, error) {
 	}
 	return "", "", fmt.Errorf("%s: %s holds several releases (%s); keep only the one for kernel.vmlinuz",
 		treeField, source, strings.Join(baseNames(found), ", "))
-}
-
-// untar unpacks a (possibly compressed) tarball into dst.
-func untar(ctx context.Context, tarball, dst string) error {
-	f, err := os.Open(tarball)
-	if err != nil {
-		return fmt.Errorf("%s: %w", treeField, err)
-	}
-	defer f.Close()
-	r, err := deb.Decompress(f)
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", treeField, tarball, err)
-	}
-	defer r.Close()
-	if err := deb.ExtractTar(ctx, r, dst, nil); err != nil {
-		return fmt.Errorf("%s: %s is neither a directory nor a readable tarball: %w", treeField, tarball, err)
-	}
-	return nil
 }

@@ -231,11 +231,8 @@ func writeSource(w io.Writer, h header, e Entry) error {
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("source %s is not a regular file (%s)", e.Source, fi.Mode().Type())
 	}
-	if fi.Size() > math.MaxUint32 {
-		return fmt.Errorf("source %s is %d bytes; newc holds at most 4 GiB per file", e.Source, fi.Size())
-	}
 	h.mode = modeFile | orDefault(e.Mode, uint32(fi.Mode().Perm()))
-	h.size = uint32(fi.Size())
+	h.size = uint32(fi.Size()) // writeBody refuses sizes that do not fit
 	if err := writeBody(w, h, f, fi.Size()); err != nil {
 		return fmt.Errorf("from %s: %w", e.Source, err)
 	}

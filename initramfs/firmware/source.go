@@ -117,20 +117,7 @@ func unpack(ctx context.Context, kind archiveKind, src, dst string) error {
 	if kind == kindDeb {
 		return deb.Extract(ctx, src, dst, keepFirmware)
 	}
-	f, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("open tarball: %w", err)
-	}
-	defer f.Close()
-	d, err := deb.Decompress(f)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", src, err)
-	}
-	defer d.Close()
-	if err := deb.ExtractTar(ctx, d, dst, nil); err != nil {
-		return fmt.Errorf("extract %s: %w", src, err)
-	}
-	return nil
+	return deb.ExtractTarball(ctx, src, dst, nil)
 }
 
 // keepFirmware takes only the firmware of a .deb, not its docs.

@@ -2,7 +2,6 @@ package modules
 
 import (
 	"bytes"
-	"compress/gzip"
 	"debug/elf"
 	"fmt"
 	"io"
@@ -10,8 +9,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/kiln-project/kiln/artifact/deb"
 )
 
 // moduleSuffix returns the module suffix of name (".ko", ".ko.xz", ...),
@@ -77,8 +75,8 @@ func readModinfo(abs string) ([]byte, error) {
 	}
 	defer f.Close()
 	var ra io.ReaderAt = f
-	if s := moduleSuffix(abs); s != ".ko" {
-		data, err := decompress(f, s)
+	if moduleSuffix(abs) != ".ko" {
+		data, err := decompress(f)
 		if err != nil {
 			return nil, fmt.Errorf("decompress: %w", err)
 		}
@@ -95,32 +93,13 @@ func readModinfo(abs string) ([]byte, error) {
 	return sec.Data()
 }
 
-func decompress(r io.Reader, suffix string) ([]byte, error) {
-	var dr io.Reader
-	switch suffix {
-	case ".ko.gz":
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, err
-		}
-		dr = zr
-	case ".ko.xz":
-		xr, err := xz.NewReader(r)
-		if err != nil {
-			return nil, err
-		}
-		dr = xr
-	case ".ko.zst":
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, err
-		}
-		defer zr.Close()
-		dr = zr
-	default:
-		return nil, fmt.Errorf("unknown module compression %q", suffix)
+func decompress(r io.Reader) ([]byte, error) {
+	d, err := deb.Decompress(r)
+	if err != nil {
+		return nil, err
 	}
-	return io.ReadAll(dr)
+	defer d.Close()
+	return io.ReadAll(d)
 }
 
 // splitModinfo splits a .modinfo section into its key=value strings; the

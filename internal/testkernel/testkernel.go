@@ -85,9 +85,21 @@ func Extract(dir string) (string, error) {
 	return filepath.Join(dir, "lib", "modules", rel), nil
 }
 
-// CountModules counts the module files (*.ko, compressed or not) under a
-// module tree, independently of the scanner under test.
-func CountModules(root string) (int, error) {
+// MustDeb is Deb for a test: it fails t when the package is missing.
+func MustDeb(t testing.TB) string {
+	t.Helper()
+	p, err := Deb()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// MustCountModules counts the module files (*.ko, compressed or not)
+// under a module tree, independently of the scanner under test, and
+// fails t when the tree cannot be read.
+func MustCountModules(t testing.TB, root string) int {
+	t.Helper()
 	n := 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.Contains(d.Name(), ".ko") {
@@ -95,7 +107,10 @@ func CountModules(root string) (int, error) {
 		}
 		return err
 	})
-	return n, err
+	if err != nil {
+		t.Fatalf("count modules under %s: %v", root, err)
+	}
+	return n
 }
 
 // RunWithTree is a TestMain body: it unpacks the kernel once into a temp
