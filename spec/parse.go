@@ -126,20 +126,3 @@ func ModuleSets() []string {
 func IsModuleSet(name string) bool {
 	return slices.Contains(ModuleSets(), name)
 }
-
-var (
-	// urlScheme matches "https://", "file://", "s3://", ...
-	urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
-	// forcedGetter matches go-getter's "git::", "s3::", ... prefixes.
-	forcedGetter = regexp.MustCompile(`^[A-Za-z0-9]+::`)
-)
-
-// ResolvePath makes a local relative artifact source relative to the
-// spec's directory. URLs, go-getter forced sources and absolute paths
-// are returned unchanged.
-func (s *Spec) ResolvePath(src string) string {
-	if src == "" || filepath.IsAbs(src) || urlScheme.MatchString(src) || forcedGetter.MatchString(src) {
-		return src
-	}
-	return filepath.Join(s.Dir, src)
-}

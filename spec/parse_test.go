@@ -139,8 +139,8 @@ func TestLoad(t *testing.T) {
 	if want, _ := filepath.Abs("."); s.Dir != want {
 		t.Errorf("Dir = %q, want %q", s.Dir, want)
 	}
-	if got, want := s.ResolvePath(s.Kernel.Deb.Source), filepath.Join(s.Dir, "sub", "k.deb"); got != want {
-		t.Errorf("ResolvePath = %q, want %q", got, want)
+	if s.Kernel.Deb.Source != "sub/k.deb" {
+		t.Errorf("source = %q, kept as written (artifact resolves it against Dir)", s.Kernel.Deb.Source)
 	}
 }
 
@@ -156,27 +156,6 @@ func TestLoadErrors(t *testing.T) {
 	_, err := Load(bad)
 	if want := bad + ":1:1: kernel: set one of"; err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("Load(bad) = %v, want prefix %q", err, want)
-	}
-}
-
-func TestResolvePath(t *testing.T) {
-	s := &Spec{Dir: "/specs/demo"}
-	tests := []struct{ src, want string }{
-		{"k.deb", "/specs/demo/k.deb"},
-		{"./sub/k.deb", "/specs/demo/sub/k.deb"},
-		{"../../build/k.deb", "/build/k.deb"},
-		{"/abs/k.deb", "/abs/k.deb"},
-		{"https://example.org/k.deb", "https://example.org/k.deb"},
-		{"file:///tmp/k.deb", "file:///tmp/k.deb"},
-		{"s3://bucket/k.deb", "s3://bucket/k.deb"},
-		{"git::https://example.org/r.git", "git::https://example.org/r.git"},
-		{"gcs::https://www.googleapis.com/x", "gcs::https://www.googleapis.com/x"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := s.ResolvePath(tt.src); got != tt.want {
-			t.Errorf("ResolvePath(%q) = %q, want %q", tt.src, got, tt.want)
-		}
 	}
 }
 
