@@ -119,20 +119,6 @@ func (l *Loader) loadNew(name string) ([]string, error) {
 	return append([]string(nil), l.order[n:]...), err
 }
 
-// ListenUevents loads drivers for devices that appear after boot until
-// ctx is done, calling report for each add event that led to a load
-// attempt and for each socket error (the loop then backs off and goes
-// on). It returns nil when ctx ends and an error only if the socket
-// cannot be opened.
-func ListenUevents(ctx context.Context, l *Loader, report func(Hotplug)) error {
-	s, err := OpenUevents()
-	if err != nil {
-		return err
-	}
-	s.Serve(ctx, l, report)
-	return nil
-}
-
 // UeventSocket is a netlink socket bound to the kernel's uevent group.
 // Open it before coldplug and Serve after, so that no device that appears
 // in between is missed; the Loader skips what coldplug already loaded.
@@ -217,9 +203,11 @@ func (s *UeventSocket) recv() (n int, from unix.Sockaddr, err error) {
 	return n, from, err
 }
 
-// Serve handles events until ctx is done, then closes the socket. See
-// ListenUevents. An ENOBUFS error means events were lost; a caller that
-// cares can run Coldplug again to catch up.
+// Serve loads drivers for devices that appear until ctx is done, then
+// closes the socket. It calls report for each add event that led to a
+// load attempt and for each socket error (the loop then backs off and
+// goes on). An ENOBUFS error means events were lost; a caller that cares
+// can run Coldplug again to catch up.
 func (s *UeventSocket) Serve(ctx context.Context, l *Loader, report func(Hotplug)) {
 	s.Watch(ctx, func(ev Uevent) {
 		if h, ok := l.handle(ev); ok {

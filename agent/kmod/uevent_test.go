@@ -210,23 +210,26 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestListenUeventsStops opens the real socket and checks that
-// cancelling ctx wakes the goroutine blocked in recvfrom.
-func TestListenUeventsStops(t *testing.T) {
+// TestServeStops opens the real socket and checks that cancelling ctx
+// wakes the goroutine blocked in recvfrom.
+func TestServeStops(t *testing.T) {
+	s, err := OpenUevents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLoader(hotplugDB(t), (&recorder{}).insert, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	done := make(chan struct{})
 	go func() {
-		done <- ListenUevents(ctx, NewLoader(hotplugDB(t), (&recorder{}).insert, nil), func(Hotplug) {})
+		defer close(done)
+		s.Serve(ctx, l, func(Hotplug) {})
 	}()
 	waitFor(t, "the listener to block in recv", func() bool { return stacksWith("(*UeventSocket).recv") })
 	cancel()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("ListenUevents: %v", err)
-		}
+	case <-done:
 	case <-time.After(2 * time.Second):
-		t.Fatal("ListenUevents did not return within 2s of cancel")
+		t.Fatal("Serve did not return within 2s of cancel")
 	}
 	waitFor(t, "no goroutine left on the socket", func() bool { return !stacksWith("(*UeventSocket)") })
 }
@@ -283,13 +286,14 @@ func TestServeReportsErrorsAndGoesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.buf = make([]byte, 16)
+	l := NewLoader(hotplugDB(t), (&recorder{}).insert, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	reports := make(chan Hotplug, 64)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
-		s.Serve(ctx, NewLoader(hotplugDB(t), (&recorder{}).insert, nil), func(h Hotplug) {
+		s.Serve(ctx, l, func(h Hotplug) {
 			select {
 			case reports <- h:
 			default:

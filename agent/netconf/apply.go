@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -35,16 +34,12 @@ func (m *Manager) applyLease(ls *linkState, l netlink.Link, nl *lease) error {
 	m.mu.Lock()
 	ls.lease = nl
 	m.mu.Unlock()
+	// resolv.conf first: Up returns as soon as the link reads configured.
+	m.writeResolv()
 	m.update(ls, func(s *LinkStatus) {
 		s.State, s.Err, s.DHCPState = StateConfigured, "", DHCPBound
-		s.Addresses = append(slices.Clone(ls.static), nl.cidr())
-		s.Gateway = ls.iface.Gateway
-		if s.Gateway == "" {
-			s.Gateway = nl.gateway()
-		}
-		s.DHCPServer, s.LeaseExpiry = nl.server.String(), nl.expiry
+		ls.showLease(s, nl)
 	})
-	m.writeResolv()
 	if err := errors.Join(errs...); err != nil {
 		m.log.Warn("DHCP routes", "link", name, "err", err)
 	}
@@ -74,13 +69,8 @@ func (m *Manager) leaseRoutes(ls *linkState, l netlink.Link, nl *lease) ([]route
 }
 
 func (m *Manager) leaseRoute(l netlink.Link, nl *lease, k routeKey) *netlink.Route {
-	r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: k.dst, Src: nl.addr.IP,
-		Priority: metric(l), Protocol: unix.RTPROT_DHCP}
-	if k.gw == nil || k.gw.IsUnspecified() {
-		r.Scope = netlink.SCOPE_LINK
-	} else {
-		r.Gw, r.Flags = k.gw, int(netlink.FLAG_ONLINK)
-	}
+	r := route(l, k.dst, k.gw)
+	r.Src, r.Protocol = nl.addr.IP, unix.RTPROT_DHCP
 	return r
 }
 
@@ -97,8 +87,7 @@ func (m *Manager) dropLease(ls *linkState, l netlink.Link) {
 	m.mu.Unlock()
 	m.update(ls, func(s *LinkStatus) {
 		s.State, s.DHCPState = StateNoAnswer, DHCPSelecting
-		s.Addresses, s.Gateway = slices.Clone(ls.static), ls.iface.Gateway
-		s.DHCPServer, s.LeaseExpiry = "", time.Time{}
+		ls.showLease(s, nil)
 	})
 	m.writeResolv()
 }

@@ -93,9 +93,9 @@ func (m *Manager) forget(ls *linkState) {
 // acquire runs DISCOVER/OFFER/REQUEST/ACK on a raw socket (the link has
 // no address yet) and applies the lease.
 func (m *Manager) acquire(ls *linkState, l netlink.Link) error {
-	c, err := nclient4.New(l.Attrs().Name, nclient4.WithTimeout(m.opts.DHCPTimeout), nclient4.WithRetry(3))
+	c, err := m.client(l, nil)
 	if err != nil {
-		return fmt.Errorf("open DHCP socket on %s: %w", l.Attrs().Name, err)
+		return err
 	}
 	defer c.Close()
 	raw, err := c.Request(m.ctx, requested())
@@ -157,27 +157,43 @@ func (m *Manager) hold(ls *linkState, l netlink.Link) {
 		if err != nil {
 			m.log.Debug("DHCP renewal failed; retrying", "link", ls.status.Name, "err", err)
 			// RFC 2131 4.4.5: wait half the time left to the deadline.
-			if !sleep(m.ctx, max(time.Until(deadline)/2, min(time.Second, time.Until(deadline)))) {
+			left := time.Until(deadline)
+			if !sleep(m.ctx, max(left/2, min(time.Second, left))) {
 				return
 			}
 		}
 	}
 }
 
-// renew asks for an extension until deadline: unicast from the bound
-// address through the kernel's UDP stack while renewing, broadcast on the
-// raw socket while rebinding.
-func (m *Manager) renew(ls *linkState, l netlink.Link, cur *lease, deadline time.Time, broadcast bool) error {
+// client opens a DHCP client on l. With a lease it talks unicast from the
+// bound address to the lease's server through the kernel's UDP stack;
+// without one it broadcasts on a raw socket, as a link with no address
+// must.
+func (m *Manager) client(l netlink.Link, unicast *lease) (*nclient4.Client, error) {
 	opts := []nclient4.ClientOpt{nclient4.WithTimeout(m.opts.DHCPTimeout), nclient4.WithRetry(3),
 		nclient4.WithHWAddr(l.Attrs().HardwareAddr)}
-	if !broadcast {
+	if unicast != nil {
 		opts = append(opts,
-			nclient4.WithUnicast(&net.UDPAddr{IP: cur.addr.IP, Port: nclient4.ClientPort}),
-			nclient4.WithServerAddr(&net.UDPAddr{IP: cur.server, Port: nclient4.ServerPort}))
+			nclient4.WithUnicast(&net.UDPAddr{IP: unicast.addr.IP, Port: nclient4.ClientPort}),
+			nclient4.WithServerAddr(&net.UDPAddr{IP: unicast.server, Port: nclient4.ServerPort}))
 	}
 	c, err := nclient4.New(l.Attrs().Name, opts...)
 	if err != nil {
-		return fmt.Errorf("open DHCP socket on %s: %w", l.Attrs().Name, err)
+		return nil, fmt.Errorf("open DHCP socket on %s: %w", l.Attrs().Name, err)
+	}
+	return c, nil
+}
+
+// renew asks for an extension until deadline: unicast while renewing,
+// broadcast while rebinding.
+func (m *Manager) renew(ls *linkState, l netlink.Link, cur *lease, deadline time.Time, broadcast bool) error {
+	unicast := cur
+	if broadcast {
+		unicast = nil
+	}
+	c, err := m.client(l, unicast)
+	if err != nil {
+		return err
 	}
 	defer c.Close()
 	ctx, cancel := context.WithDeadline(m.ctx, deadline)
@@ -196,8 +212,7 @@ func (m *Manager) release(ls *linkState, l netlink.Link) {
 	if cur == nil {
 		return
 	}
-	c, err := nclient4.New(l.Attrs().Name, nclient4.WithHWAddr(l.Attrs().HardwareAddr),
-		nclient4.WithUnicast(&net.UDPAddr{IP: cur.addr.IP, Port: nclient4.ClientPort}))
+	c, err := m.client(l, cur)
 	if err == nil {
 		err = c.Release(cur.raw)
 		c.Close()

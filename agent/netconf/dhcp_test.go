@@ -12,12 +12,13 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/vishvananda/netlink"
 
+	"github.com/kiln-project/kiln/internal/testnetns"
 	"github.com/kiln-project/kiln/spec"
 )
 
 func TestDHCPLeaseFromDnsmasq(t *testing.T) {
 	t.Parallel()
-	cns, sns := newNS(t), newNS(t)
+	cns, sns := testnetns.New(t, "kiln-t"), testnetns.New(t, "kiln-t")
 	mac := "02:00:00:71:00:01"
 	veth(t, cns, "c0", mac, sns, "s0", "10.71.0.1/24", false)
 	log := dnsmasq(t, sns, "s0", "10.71.0.50,10.71.0.60,2m",
@@ -83,7 +84,7 @@ func TestDHCPLeaseFromDnsmasq(t *testing.T) {
 
 func TestDHCPRenewExpireRecoverRelease(t *testing.T) {
 	t.Parallel()
-	cns, sns := newNS(t), newNS(t)
+	cns, sns := testnetns.New(t, "kiln-t"), testnetns.New(t, "kiln-t")
 	veth(t, cns, "c0", "02:00:00:72:00:01", sns, "s0", "10.72.0.1/24", false)
 	leased := net.IPv4(10, 72, 0, 50).To4()
 	srv := &fakeServer{addr: leased, server: net.IPv4(10, 72, 0, 1).To4(), leaseTime: 4 * time.Second}
@@ -145,7 +146,7 @@ func TestDHCPRenewExpireRecoverRelease(t *testing.T) {
 
 func TestMissingCarrierAndServerDoNotStall(t *testing.T) {
 	t.Parallel()
-	cns, sns := newNS(t), newNS(t)
+	cns, sns := testnetns.New(t, "kiln-t"), testnetns.New(t, "kiln-t")
 	veth(t, cns, "c0", "02:00:00:73:00:01", sns, "s0", "10.73.0.1/24", false)
 	veth(t, cns, "c1", "02:00:00:73:00:02", sns, "s1", "10.73.1.1/24", true)  // peer down: no carrier
 	veth(t, cns, "c2", "02:00:00:73:00:03", sns, "s2", "10.73.2.1/24", false) // carrier, no server
@@ -170,7 +171,7 @@ func TestMissingCarrierAndServerDoNotStall(t *testing.T) {
 	// Cable plugged in and a server appears: c1 comes up in the background.
 	srv := &fakeServer{addr: net.IPv4(10, 73, 1, 50).To4(), server: net.IPv4(10, 73, 1, 1).To4(), leaseTime: time.Minute}
 	startFakeServer(t, sns, "s1", srv)
-	ip(t, "-n", sns, "link", "set", "s1", "up")
+	testnetns.IP(t, "-n", sns, "link", "set", "s1", "up")
 	deadline := time.After(6 * time.Second)
 	for linkStatus(m, "c1").State != StateConfigured {
 		select {
@@ -186,7 +187,7 @@ func TestMissingCarrierAndServerDoNotStall(t *testing.T) {
 
 func TestStaticConfig(t *testing.T) {
 	t.Parallel()
-	cns, sns := newNS(t), newNS(t)
+	cns, sns := testnetns.New(t, "kiln-t"), testnetns.New(t, "kiln-t")
 	veth(t, cns, "c0", "02:00:00:74:00:01", sns, "s0", "10.74.0.1/24", false)
 	veth(t, cns, "other", "02:00:00:74:00:02", sns, "s1", "10.74.9.1/24", false)
 	cfg := spec.Network{
@@ -235,7 +236,7 @@ func TestStaticConfig(t *testing.T) {
 	if got, want := mustRead(t, opts.ResolvConf), "# Written by the kiln agent from network.dns and DHCP.\nnameserver 10.74.0.53\n"; got != want {
 		t.Errorf("resolv.conf = %q, want %q", got, want)
 	}
-	checkVLAN(t, m, nl, cns)
+	checkVLAN(t, m, nl)
 
 	// A NIC that appears after Up (hotplug) is adopted too.
 	veth(t, cns, "hot0", "02:00:00:74:00:03", sns, "s9", "10.76.0.1/24", false)
@@ -266,10 +267,10 @@ func checkRoute(t *testing.T, nl *netlink.Handle, dst, via string) {
 // checkVLAN checks c0.7: configured where the kernel has 802.1Q, a
 // failed status naming the 8021q module where it does not (this build
 // host's kernel), never a hang or a failed parent.
-func checkVLAN(t *testing.T, m *Manager, nl *netlink.Handle, ns string) {
+func checkVLAN(t *testing.T, m *Manager, nl *netlink.Handle) {
 	t.Helper()
 	st := linkStatus(m, "c0.7")
-	if !kernelHasVLAN(ns) {
+	if !kernelHasVLAN(t) {
 		if st.State != StateFailed || !strings.Contains(st.Err, "8021q") {
 			t.Errorf("c0.7 on a kernel without VLANs: status %+v, want failed naming 8021q", st)
 		}
@@ -292,14 +293,8 @@ func checkVLAN(t *testing.T, m *Manager, nl *netlink.Handle, ns string) {
 }
 
 // kernelHasVLAN tries to make a VLAN in a scratch namespace.
-func kernelHasVLAN(ns string) bool {
-	probe := "kiln-vlan-probe-" + ns[len(ns)-8:]
-	if exec.Command("ip", "netns", "add", probe).Run() != nil {
-		return false
-	}
-	defer exec.Command("ip", "netns", "del", probe).Run()
-	if exec.Command("ip", "-n", probe, "link", "add", "p0", "type", "veth", "peer", "name", "p1").Run() != nil {
-		return false
-	}
-	return exec.Command("ip", "-n", probe, "link", "add", "link", "p0", "name", "p0.7", "type", "vlan", "id", "7").Run() == nil
+func kernelHasVLAN(t *testing.T) bool {
+	probe := testnetns.New(t, "kiln-vlan")
+	return exec.Command("ip", "-n", probe, "link", "add", "p0", "type", "veth", "peer", "name", "p1").Run() == nil &&
+		exec.Command("ip", "-n", probe, "link", "add", "link", "p0", "name", "p0.7", "type", "vlan", "id", "7").Run() == nil
 }

@@ -59,7 +59,22 @@ type linkState struct {
 	status LinkStatus
 	iface  spec.Interface
 	lease  *lease
-	static []string // static CIDRs, kept first in status.Addresses
+}
+
+// showLease sets the status fields that follow from the spec and the
+// lease held (nil: none): static addresses first, then the lease's; the
+// spec's gateway over DHCP's.
+func (ls *linkState) showLease(s *LinkStatus, nl *lease) {
+	s.Addresses, s.Gateway = slices.Clone(ls.iface.Addresses), ls.iface.Gateway
+	s.DHCPServer, s.LeaseExpiry = "", time.Time{}
+	if nl == nil {
+		return
+	}
+	s.Addresses = append(s.Addresses, nl.cidr())
+	if s.Gateway == "" {
+		s.Gateway = nl.gateway()
+	}
+	s.DHCPServer, s.LeaseExpiry = nl.server.String(), nl.expiry
 }
 
 // listLinks returns the links of the managed kinds, sorted by name.
@@ -140,7 +155,7 @@ func (m *Manager) adopt(l netlink.Link) {
 		m.log.Debug("link matches no network.interfaces entry; left alone", "link", a.Name)
 		return
 	}
-	ls := &linkState{iface: ifc, static: ifc.Addresses, status: LinkStatus{
+	ls := &linkState{iface: ifc, status: LinkStatus{
 		Name: a.Name, MAC: a.HardwareAddr.String(), Kind: l.Type(),
 		DHCP: dhcpOn(ifc.DHCP, ifc.Addresses), State: StateNoCarrier,
 	}}

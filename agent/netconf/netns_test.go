@@ -1,15 +1,11 @@
 package netconf
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -19,41 +15,21 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4/server4"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/kiln-project/kiln/internal/testnetns"
 )
 
 // Everything here happens inside network namespaces the test creates
 // and deletes; no packet reaches the host's links.
 
-// ip runs iproute2 and fails the test on error.
-func ip(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// newNS creates a namespace that is deleted when the test ends.
-func newNS(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 4)
-	rand.Read(b)
-	name := "kiln-t-" + hex.EncodeToString(b)
-	ip(t, "netns", "add", name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-	ip(t, "-n", name, "link", "set", "lo", "up")
-	return name
-}
-
-func nsPath(name string) string { return "/var/run/netns/" + name }
-
 // veth links client (in cns, with mac, left down for Up to raise) to
 // server (in sns, with addr, up unless serverDown).
 func veth(t *testing.T, cns, client, mac, sns, server, addr string, serverDown bool) {
 	t.Helper()
-	ip(t, "-n", cns, "link", "add", client, "address", mac, "type", "veth", "peer", "name", server, "netns", sns)
-	ip(t, "-n", sns, "addr", "add", addr, "dev", server)
+	testnetns.IP(t, "-n", cns, "link", "add", client, "address", mac, "type", "veth", "peer", "name", server, "netns", sns)
+	testnetns.IP(t, "-n", sns, "addr", "add", addr, "dev", server)
 	if !serverDown {
-		ip(t, "-n", sns, "link", "set", server, "up")
+		testnetns.IP(t, "-n", sns, "link", "set", server, "up")
 	}
 }
 
@@ -114,7 +90,7 @@ func defaultVia(t *testing.T, nl *netlink.Handle, link string) string {
 func testOpts(t *testing.T, cns string) Options {
 	return Options{
 		ResolvConf:  filepath.Join(t.TempDir(), "resolv.conf"),
-		NetNSPath:   nsPath(cns),
+		NetNSPath:   testnetns.Path(cns),
 		Kinds:       []string{"veth"},
 		DHCPTimeout: 500 * time.Millisecond,
 		RetryMax:    time.Second,
@@ -154,48 +130,19 @@ func linkStatus(m *Manager, name string) LinkStatus {
 }
 
 // dnsmasq runs Debian's dnsmasq as the DHCP server on iface in ns.
-func dnsmasq(t *testing.T, ns, iface, rangeSpec string, extra ...string) *syncBuffer {
+func dnsmasq(t *testing.T, ns, iface, rangeSpec string, extra ...string) *testnetns.Buffer {
 	t.Helper()
 	if _, err := exec.LookPath("dnsmasq"); err != nil {
 		t.Fatal("dnsmasq not installed: apt-get install -y dnsmasq")
 	}
 	dir := t.TempDir()
-	args := append([]string{"netns", "exec", ns, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
+	args := append([]string{"dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
 		"--user=root", "--bind-interfaces", "--interface=" + iface, "--no-ping", "--log-dhcp",
 		"--dhcp-range=" + rangeSpec, "--dhcp-leasefile=" + filepath.Join(dir, "leases"),
 		"--pid-file=" + filepath.Join(dir, "pid")}, extra...)
-	log := &syncBuffer{}
-	cmd := exec.Command("ip", args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dnsmasq: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("dnsmasq log:\n%s", log.String())
-		}
-	})
+	log := testnetns.Start(t, ns, args...)
 	waitFor(t, 3*time.Second, "dnsmasq to start", func() bool { return strings.Contains(log.String(), "DHCP, IP range") })
 	return log
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // fakeServer is a DHCP server with a short lease, recording what it
@@ -216,24 +163,15 @@ type seenMsg struct {
 	at     time.Time
 }
 
-// startFakeServer serves on iface in ns; the socket is opened on a
-// thread that entered ns, and that thread is then thrown away.
+// startFakeServer serves on iface in ns; the socket is opened inside
+// ns and keeps serving there from any thread.
 func startFakeServer(t *testing.T, ns, iface string, f *fakeServer) {
 	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		h, err := netns.GetFromName(ns)
-		if err == nil {
-			err = netns.Set(h)
-			h.Close()
-		}
-		if err == nil {
-			f.srv, err = server4.NewServer(iface, &net.UDPAddr{Port: dhcpv4.ServerPort}, f.handle)
-		}
-		errc <- err
-	}()
-	if err := <-errc; err != nil {
+	var err error
+	testnetns.Do(t, ns, func() {
+		f.srv, err = server4.NewServer(iface, &net.UDPAddr{Port: dhcpv4.ServerPort}, f.handle)
+	})
+	if err != nil {
 		t.Fatalf("start DHCP server in %s: %v", ns, err)
 	}
 	srv := f.srv

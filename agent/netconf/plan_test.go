@@ -77,8 +77,8 @@ func TestVLANName(t *testing.T) {
 	if got, err := vlanName("eth0", 42); err != nil || got != "eth0.42" {
 		t.Errorf("vlanName(eth0, 42) = %q, %v", got, err)
 	}
-	if _, err := vlanName("enp0s31f6abc", 4000); err == nil {
-		t.Error("vlanName accepted a 17-byte name")
+	if got, err := vlanName("enp0s31f6abc", 4000); err == nil || got != "enp0s31f6abc.4000" {
+		t.Errorf("vlanName(enp0s31f6abc, 4000) = %q, %v; want the 17-byte name and an error", got, err)
 	}
 }
 

@@ -83,7 +83,7 @@ func (m *Manager) writeResolv() {
 	m.resolvMu.Lock()
 	defer m.resolvMu.Unlock()
 	data := renderResolv(m.dns())
-	if bytes.Equal(data, m.lastResolv) || (data == nil && m.lastResolv == nil) {
+	if bytes.Equal(data, m.lastResolv) {
 		return
 	}
 	if err := writeAtomic(m.opts.ResolvConf, data); err != nil {

@@ -19,24 +19,20 @@ func (m *Manager) runLink(ls *linkState, l netlink.Link) {
 		m.log.Error("configure link", "link", ls.status.Name, "err", err)
 		return
 	}
-	m.update(ls, func(s *LinkStatus) {
-		s.Addresses = append([]string(nil), ls.static...)
-		s.Gateway = ls.iface.Gateway
-	})
+	m.update(ls, func(s *LinkStatus) { ls.showLease(s, nil) })
 	for _, v := range ls.iface.VLANs {
 		m.startVLAN(l, v)
 	}
 	if !ls.status.DHCP {
 		m.update(ls, func(s *LinkStatus) { s.State = StateConfigured })
-		m.log.Info("link configured", "link", ls.status.Name, "addresses", ls.static)
+		m.log.Info("link configured", "link", ls.status.Name, "addresses", ls.iface.Addresses)
 		return
 	}
 	m.runDHCP(ls)
 }
 
 // applyStatic sets MTU, brings the link up and adds the spec's addresses,
-// default gateway and routes. Routes are onlink so that a gateway
-// outside the address's subnet (common at hosters) still works.
+// default gateway and routes.
 func (m *Manager) applyStatic(l netlink.Link, ifc spec.Interface) error {
 	name := l.Attrs().Name
 	if ifc.MTU > 0 && l.Attrs().MTU != ifc.MTU {
@@ -69,25 +65,36 @@ func (m *Manager) applyStatic(l netlink.Link, ifc spec.Interface) error {
 // addRoute installs to (CIDR; empty for default) via gw (empty for a
 // directly connected destination) on l.
 func (m *Manager) addRoute(l netlink.Link, to, via string) error {
-	r := netlink.Route{LinkIndex: l.Attrs().Index, Priority: metric(l)}
+	var dst *net.IPNet
 	if to != "" {
-		_, dst, err := net.ParseCIDR(to)
-		if err != nil {
+		var err error
+		if _, dst, err = net.ParseCIDR(to); err != nil {
 			return fmt.Errorf("route to %q on %s: %w", to, l.Attrs().Name, err)
 		}
-		r.Dst = dst
 	}
-	if via == "" {
-		r.Scope = netlink.SCOPE_LINK
-	} else if r.Gw = net.ParseIP(via); r.Gw == nil {
-		return fmt.Errorf("route via %q on %s: not an IP address", via, l.Attrs().Name)
-	} else {
-		r.Flags = int(netlink.FLAG_ONLINK)
+	var gw net.IP
+	if via != "" {
+		if gw = net.ParseIP(via); gw == nil {
+			return fmt.Errorf("route via %q on %s: not an IP address", via, l.Attrs().Name)
+		}
 	}
-	if err := m.nl.RouteReplace(&r); err != nil {
+	if err := m.nl.RouteReplace(route(l, dst, gw)); err != nil {
 		return fmt.Errorf("add route to %s via %s on %s: %w", orDefault(to), via, l.Attrs().Name, err)
 	}
 	return nil
+}
+
+// route goes on l to dst (nil: default) via gw (nil or 0.0.0.0: directly
+// connected). It is onlink so that a gateway outside the link's subnets
+// (common at hosters) still works.
+func route(l netlink.Link, dst *net.IPNet, gw net.IP) *netlink.Route {
+	r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: dst, Priority: metric(l)}
+	if gw == nil || gw.IsUnspecified() {
+		r.Scope = netlink.SCOPE_LINK
+	} else {
+		r.Gw, r.Flags = gw, int(netlink.FLAG_ONLINK)
+	}
+	return r
 }
 
 // metric gives each link its own default route, the lowest interface
@@ -101,11 +108,12 @@ func orDefault(to string) string {
 	return to
 }
 
-// vlanName is <parent>.<id>; the kernel limits names to 15 bytes.
+// vlanName is <parent>.<id>; the kernel limits names to 15 bytes. The
+// name comes back with the error too, to report the VLAN under.
 func vlanName(parent string, id int) (string, error) {
 	name := parent + "." + strconv.Itoa(id)
 	if len(name) > 15 {
-		return "", fmt.Errorf("VLAN %d on %s: name %s is longer than the kernel's 15 bytes", id, parent, name)
+		return name, fmt.Errorf("VLAN %d on %s: name %s is longer than the kernel's 15 bytes", id, parent, name)
 	}
 	return name, nil
 }
@@ -117,11 +125,10 @@ func (m *Manager) startVLAN(parent netlink.Link, v spec.VLAN) {
 	name, err := vlanName(pname, v.ID)
 	ls := &linkState{
 		iface:  spec.Interface{DHCP: v.DHCP, Addresses: v.Addresses, Gateway: v.Gateway, MTU: v.MTU},
-		static: v.Addresses,
 		status: LinkStatus{Name: name, Kind: "vlan", Parent: pname, DHCP: dhcpOn(v.DHCP, v.Addresses), State: StateNoCarrier},
 	}
 	if err != nil {
-		ls.status.Name, ls.status.State, ls.status.Err = fmt.Sprintf("%s.%d", pname, v.ID), StateFailed, err.Error()
+		ls.status.State, ls.status.Err = StateFailed, err.Error()
 	}
 	if !m.register(ls) || err != nil {
 		return

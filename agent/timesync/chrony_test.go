@@ -1,27 +1,22 @@
 package timesync
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netns"
+	"github.com/kiln-project/kiln/internal/testnetns"
 )
 
 // TestSyncAgainstChrony checks Sync against a real NTP server: chronyd,
 // serving the host clock from a network namespace the test creates, so
 // no packet leaves that namespace and the host clock is never touched.
 func TestSyncAgainstChrony(t *testing.T) {
-	ns := chronyNS(t)
+	ns := testnetns.New(t, "kiln-ntp")
 	startChrony(t, ns)
 
 	var stepped []time.Time
@@ -66,26 +61,6 @@ func TestSyncAgainstChrony(t *testing.T) {
 	}
 }
 
-// chronyNS creates a namespace with lo up, deleted when the test ends.
-func chronyNS(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 4)
-	rand.Read(b)
-	name := "kiln-ntp-" + hex.EncodeToString(b)
-	for _, args := range [][]string{
-		{"netns", "add", name},
-		{"-n", name, "link", "set", "lo", "up"},
-	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		if args[0] == "netns" {
-			t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-		}
-	}
-	return name
-}
-
 // startChrony runs chronyd in ns as a server only: no upstream sources,
 // no command port, no drift file, and -x so it never sets the clock.
 // It is killed when the test ends; its log is shown if the test failed.
@@ -108,66 +83,16 @@ func startChrony(t *testing.T, ns string) {
 		t.Fatal(err)
 	}
 	// -u root: stay root so the pid file in the test's temp dir is writable.
-	cmd := exec.Command("ip", "netns", "exec", ns, chronyd, "-d", "-x", "-u", "root", "-f", conf)
-	var log lockedBuffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start chronyd in %s: %v", ns, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("chronyd log:\n%s", log.String())
-		}
-	})
+	testnetns.Start(t, ns, chronyd, "-d", "-x", "-u", "root", "-f", conf)
 }
 
-// syncInNS runs Sync on a thread that entered ns; the thread is never
-// returned to the scheduler, so no other goroutine runs inside ns.
+// syncInNS runs Sync inside ns.
 func syncInNS(t *testing.T, ns string, servers []string, opts Options) (Result, error) {
 	t.Helper()
-	type out struct {
-		res   Result
-		err   error
-		enter error
-	}
-	done := make(chan out, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		h, err := netns.GetFromName(ns)
-		if err == nil {
-			err = netns.Set(h)
-			h.Close()
-		}
-		if err != nil {
-			done <- out{enter: err}
-			return
-		}
-		res, err := Sync(context.Background(), servers, opts)
-		done <- out{res: res, err: err}
-	}()
-	o := <-done
-	if o.enter != nil {
-		t.Fatalf("enter netns %s: %v", ns, o.enter)
-	}
-	return o.res, o.err
-}
-
-// lockedBuffer collects chronyd's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	var (
+		res Result
+		err error
+	)
+	testnetns.Do(t, ns, func() { res, err = Sync(context.Background(), servers, opts) })
+	return res, err
 }
